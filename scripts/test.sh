@@ -26,9 +26,15 @@ if ((${#need[@]} > 0)); then
 	fi
 fi
 
+# Stop PostgreSQL at the end only if this run started it.
+pg_pid_file="${VIGIL_TEST_PG_DIR:-/tmp/vigil-test-pg}/data/postmaster.pid"
+pg_was_running=false
+[[ -f "$pg_pid_file" ]] && pg_was_running=true
 if url="$(scripts/postgres.sh start)"; then
 	export "${url?}"
-	trap 'scripts/postgres.sh stop >/dev/null 2>&1 || true' EXIT
+	if ! $pg_was_running; then
+		trap 'scripts/postgres.sh stop >/dev/null 2>&1 || true' EXIT
+	fi
 else
 	log "could not start PostgreSQL; its tests will skip (or fail with CI=true)"
 fi
