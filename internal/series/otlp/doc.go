@@ -37,7 +37,13 @@
 //
 // Bad input is handled per data point: a data point that cannot be translated
 // is skipped and counted with a Reason, the rest is stored, and the Handler
-// reports the rejections as an OTLP partial success.
+// reports the rejections as an OTLP partial success. Data points that break
+// the OTLP data model (histogram buckets that do not add up to the count,
+// quantiles outside [0, 1], no value, no timestamp) are rejected rather than
+// stored half-right. The Handler also rejects samples more than ten minutes
+// ahead of its clock, which would otherwise push the TSDB head forward and
+// make all current samples too old, and bounds how far a request may expand
+// into label data, since every bucket of a histogram repeats its labels.
 //
 // What it does not do: it does not accept delta temporality (Prometheus stores
 // only cumulative data unless converted; the data points are rejected), does

@@ -48,8 +48,13 @@ const (
 	grpcInternal          int32 = 13
 )
 
-// errBodyTooLarge marks a body over the limit, compressed or not.
-var errBodyTooLarge = errors.New("request body too large")
+var (
+	// errBodyTooLarge marks a body over the limit, compressed or not.
+	errBodyTooLarge = errors.New("request body too large")
+	// errStorage is what clients learn of a storage failure; the details,
+	// which may name files and hosts, go to the log.
+	errStorage = errors.New("storing the metrics failed; nothing of the request was kept")
+)
 
 // Options configure a Handler.
 type Options struct {
@@ -152,14 +157,14 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) int {
 			err = errors.Join(err, fmt.Errorf("roll back: %w", rbErr))
 		}
 		h.logger.Error("Appending OTLP metrics failed", "err", err)
-		return h.fail(w, mt, http.StatusInternalServerError, err)
+		return h.fail(w, mt, http.StatusInternalServerError, errStorage)
 	}
 	// A failed Commit rolls back by itself, and the appender must not be
 	// used afterwards.
 	if err := app.Commit(); err != nil {
 		err = fmt.Errorf("commit OTLP metrics: %w", err)
 		h.logger.Error("Committing OTLP metrics failed", "err", err)
-		return h.fail(w, mt, http.StatusInternalServerError, err)
+		return h.fail(w, mt, http.StatusInternalServerError, errStorage)
 	}
 	h.metrics.observe(res)
 	if res.Rejected > 0 {
@@ -216,7 +221,8 @@ func (h *Handler) readBody(w http.ResponseWriter, r *http.Request, gzipped bool,
 		defer h.gzips.Put(zr)
 		src = zr
 	} else if r.ContentLength > 0 {
-		buf.Grow(int(r.ContentLength))
+		// ReadFrom needs room to see the end of the body without growing.
+		buf.Grow(int(r.ContentLength) + bytes.MinRead)
 	}
 	if _, err := buf.ReadFrom(io.LimitReader(src, h.maxBody+1)); err != nil {
 		return bodyError("read body", err, h.maxBody)
@@ -265,6 +271,9 @@ func (h *Handler) releaseBuffer(b *bytes.Buffer) {
 // fail answers with an error status and, as OTLP/HTTP asks, a
 // google.rpc.Status body in the request's content type. It returns code.
 func (h *Handler) fail(w http.ResponseWriter, mt string, code int, err error) int {
+	if code < http.StatusInternalServerError {
+		h.logger.Debug("Refused OTLP metrics request", "code", code, "err", err)
+	}
 	grpcCode := grpcInvalidArgument
 	switch code {
 	case http.StatusRequestEntityTooLarge:

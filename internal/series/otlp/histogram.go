@@ -51,7 +51,7 @@ func (t *translator) histogramPoints(mc *metric, dps []*metricspb.HistogramDataP
 			}
 			return v
 		}
-		if !slices.Equal(bounds, lesFor) {
+		if !slices.EqualFunc(bounds, lesFor, sameFloat) {
 			lesFor, les = bounds, les[:0]
 			for _, b := range bounds {
 				les = append(les, strconv.FormatFloat(b, 'f', -1, 64))
@@ -64,18 +64,22 @@ func (t *translator) histogramPoints(mc *metric, dps []*metricspb.HistogramDataP
 
 		t.beginPoint()
 		if dp.Sum != nil {
-			t.appendSample(mc, t.seriesLabels(mc.family+suffixSum, "", ""), st, ts, val(sampleValue(dp.GetSum())), nil, nil)
+			t.appendSample(mc, t.seriesLabels(mc.sumName, "", ""), st, ts, val(sampleValue(dp.GetSum())), nil, nil)
 		}
-		t.appendSample(mc, t.seriesLabels(mc.family+suffixCount, "", ""), st, ts, val(float64(dp.GetCount())), nil, nil)
-		bucketName := mc.family + suffixBucket
+		t.appendSample(mc, t.seriesLabels(mc.countName, "", ""), st, ts, val(float64(dp.GetCount())), nil, nil)
 		var cumulative uint64
 		for i := range bounds {
 			cumulative += counts[i]
-			t.appendSample(mc, t.seriesLabels(bucketName, labelLe, les[i]), st, ts, val(float64(cumulative)), nil, bucketExemplars(buckets, i))
+			t.appendSample(mc, t.seriesLabels(mc.bucketName, labelLe, les[i]), st, ts, val(float64(cumulative)), nil, bucketExemplars(buckets, i))
 		}
-		t.appendSample(mc, t.seriesLabels(bucketName, labelLe, leInf), st, ts, val(float64(dp.GetCount())), nil, bucketExemplars(buckets, len(bounds)))
+		t.appendSample(mc, t.seriesLabels(mc.bucketName, labelLe, leInf), st, ts, val(float64(dp.GetCount())), nil, bucketExemplars(buckets, len(bounds)))
 		t.endPoint(mc)
 	}
+}
+
+// sameFloat reports whether a and b are the same float64, telling -0 from 0.
+func sameFloat(a, b float64) bool {
+	return math.Float64bits(a) == math.Float64bits(b)
 }
 
 // checkHistogram returns what is wrong with an explicit-bucket histogram

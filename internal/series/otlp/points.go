@@ -93,8 +93,8 @@ func (t *translator) summaryPoints(mc *metric, dps []*metricspb.SummaryDataPoint
 			return sampleValue(v)
 		}
 		t.beginPoint()
-		t.appendSample(mc, t.seriesLabels(mc.family+suffixSum, "", ""), st, ts, val(dp.GetSum()), nil, nil)
-		t.appendSample(mc, t.seriesLabels(mc.family+suffixCount, "", ""), st, ts, val(float64(dp.GetCount())), nil, nil)
+		t.appendSample(mc, t.seriesLabels(mc.sumName, "", ""), st, ts, val(dp.GetSum()), nil, nil)
+		t.appendSample(mc, t.seriesLabels(mc.countName, "", ""), st, ts, val(float64(dp.GetCount())), nil, nil)
 		for _, qv := range qvs {
 			q := strconv.FormatFloat(qv.GetQuantile(), 'f', -1, 64)
 			t.appendSample(mc, t.seriesLabels(mc.family, labelQuant, q), st, ts, val(qv.GetValue()), nil, nil)

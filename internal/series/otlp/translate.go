@@ -119,10 +119,12 @@ type translator struct {
 type metric struct {
 	// name is the OTLP name, for messages.
 	name string
-	// family is the Prometheus metric family name.
-	family string
-	kind   metricKind
-	opts   storage.AOptions
+	// family is the Prometheus metric family name; sumName, countName and
+	// bucketName are the names of a histogram's or summary's series.
+	family                         string
+	sumName, countName, bucketName string
+	kind                           metricKind
+	opts                           storage.AOptions
 	// withStart says whether start timestamps are passed on: they mean
 	// something only for cumulative counters, histograms and summaries.
 	withStart bool
@@ -202,6 +204,9 @@ func (t *translator) metric(m *metricspb.Metric) {
 			},
 		},
 		withStart: kind != kindGauge && kind != kindUpDownCounter,
+	}
+	if kind == kindHistogram || kind == kindSummary {
+		mc.sumName, mc.countName, mc.bucketName = names.family+suffixSum, names.family+suffixCount, names.family+suffixBucket
 	}
 	switch d := m.GetData().(type) {
 	case *metricspb.Metric_Gauge:
