@@ -26,16 +26,21 @@ type Route struct {
 	Name    string // label for metrics, e.g. "query"
 	Role    config.Role
 	Handler http.Handler
-	// OwnBodyLimit marks handlers that enforce their own, larger body
-	// limit (ingestion); every other route gets MaxRequestBytes.
-	OwnBodyLimit bool
+	// Ingest marks receivers: they enforce their own, larger body limit
+	// (every other route gets MaxRequestBytes) and share a bound on
+	// concurrent requests, so that the memory held by decoding is bounded
+	// however many senders connect at once.
+	Ingest bool
 }
 
 // Options configure a Server.
 type Options struct {
 	MaxRequestBytes int64
-	Logger          *slog.Logger
-	Registerer      prometheus.Registerer
+	// MaxConcurrentIngest bounds ingestion requests being processed at
+	// once; further ones wait for a slot until their context ends.
+	MaxConcurrentIngest int
+	Logger              *slog.Logger
+	Registerer          prometheus.Registerer
 }
 
 // Server routes requests after checking their token.
@@ -75,9 +80,12 @@ func New(opts Options, tokens []config.Token, routes []Route) *Server {
 	}, []string{"handler"})
 	opts.Registerer.MustRegister(s.authFailures, requests, duration)
 	s.SetTokens(tokens)
+	ingestSlots := make(chan struct{}, max(opts.MaxConcurrentIngest, 1))
 	for _, r := range routes {
 		h := r.Handler
-		if !r.OwnBodyLimit {
+		if r.Ingest {
+			h = limitConcurrency(h, ingestSlots)
+		} else {
 			h = limitBody(h, opts.MaxRequestBytes)
 		}
 		if r.Role != "" {
@@ -162,5 +170,20 @@ func limitBody(next http.Handler, n int64) http.Handler {
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, n)
 		next.ServeHTTP(w, r)
+	})
+}
+
+// limitConcurrency lets at most cap(slots) requests through at once. A
+// request waits for a slot without reading its body; if its client gives
+// up first it is answered 503, which senders retry.
+func limitConcurrency(next http.Handler, slots chan struct{}) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case slots <- struct{}{}:
+			defer func() { <-slots }()
+			next.ServeHTTP(w, r)
+		case <-r.Context().Done():
+			http.Error(w, "too many concurrent ingestion requests", http.StatusServiceUnavailable)
+		}
 	})
 }

@@ -156,9 +156,10 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 
 	a.coord = config.NewCoordinator(opts.ConfigFile, cfg, a.logger, a.reg)
 	a.api = api.New(api.Options{
-		MaxRequestBytes: cfg.Server.MaxRequestBytes,
-		Logger:          a.logger,
-		Registerer:      a.reg,
+		MaxRequestBytes:     cfg.Server.MaxRequestBytes,
+		MaxConcurrentIngest: cfg.Ingest.MaxConcurrentRequests,
+		Logger:              a.logger,
+		Registerer:          a.reg,
 	}, cfg.Auth.Tokens, a.routes(cfg))
 	if err := a.coord.Subscribe(a.applyConfig); err != nil {
 		return nil, err

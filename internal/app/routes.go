@@ -39,8 +39,8 @@ func (a *App) routes(cfg config.Config) []api.Route {
 		{Pattern: "/-/reload", Name: "reload", Role: config.RoleAdmin, Handler: http.HandlerFunc(a.reloadHandler)},
 		{Pattern: "/metrics", Name: "metrics", Role: config.RoleViewer, Handler: a.metricsHandler()},
 		{Pattern: "/api/v1/status/config", Name: "config", Role: config.RoleAdmin, Handler: http.HandlerFunc(a.configHandler)},
-		{Pattern: "/api/v1/write", Name: "remote_write", Role: config.RoleOperator, Handler: write, OwnBodyLimit: true},
-		{Pattern: "/v1/metrics", Name: "otlp_metrics", Role: config.RoleOperator, Handler: otlpHandler, OwnBodyLimit: true},
+		{Pattern: "/api/v1/write", Name: "remote_write", Role: config.RoleOperator, Handler: write, Ingest: true},
+		{Pattern: "/v1/metrics", Name: "otlp_metrics", Role: config.RoleOperator, Handler: otlpHandler, Ingest: true},
 		{Pattern: "/api/v1/", Name: "prometheus_api", Role: config.RoleViewer, Handler: promAPI},
 	}
 }

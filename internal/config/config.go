@@ -102,6 +102,9 @@ type Ingest struct {
 	// from the engine's view (never from storage) and counted.
 	FanoutShards int `yaml:"fanout_shards"`
 	FanoutQueue  int `yaml:"fanout_queue"`
+	// MaxConcurrentRequests bounds ingestion requests decoded at once,
+	// which bounds the memory they take; more wait for a slot.
+	MaxConcurrentRequests int `yaml:"max_concurrent_requests"`
 }
 
 // State configures the relational state store.
@@ -168,14 +171,15 @@ func Default() Config {
 			MaxConcurrent: 20,
 		},
 		Ingest: Ingest{
-			MaxBodyBytes:        32 << 20,
-			MaxDecodedBytes:     128 << 20,
-			MaxLabelNameLength:  1024,
-			MaxLabelValueLength: 4096,
-			MaxLabelsPerSeries:  64,
-			NameValidation:      "legacy",
-			FanoutShards:        4,
-			FanoutQueue:         1024,
+			MaxBodyBytes:          32 << 20,
+			MaxDecodedBytes:       128 << 20,
+			MaxLabelNameLength:    1024,
+			MaxLabelValueLength:   4096,
+			MaxLabelsPerSeries:    64,
+			NameValidation:        "legacy",
+			FanoutShards:          4,
+			FanoutQueue:           1024,
+			MaxConcurrentRequests: 16,
 		},
 	}
 }
@@ -352,6 +356,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Ingest.FanoutShards <= 0 || c.Ingest.FanoutQueue <= 0 {
 		bad("ingest", "fanout_shards and fanout_queue must be positive")
+	}
+	if c.Ingest.MaxConcurrentRequests <= 0 {
+		bad("ingest.max_concurrent_requests", "must be positive")
 	}
 	if u := string(c.State.PostgresURL); u != "" && !strings.HasPrefix(u, "postgres://") && !strings.HasPrefix(u, "postgresql://") {
 		bad("state.postgres_url", "must start with postgres:// or postgresql://")
