@@ -108,6 +108,9 @@ func TestReloadKeepsLastGood(t *testing.T) {
 	if metric() != "0" {
 		t.Fatalf("vigil_config_last_reload_successful = %s after a bad reload", metric())
 	}
+	if _, m := admin.do(t, "GET", "/metrics", nil, nil); !strings.Contains(m, `vigil_config_reloads_total{result="invalid"} 1`) {
+		t.Fatal("the invalid reload is not counted")
+	}
 	// The old tokens still work.
 	if code, _ := admin.do(t, "GET", "/api/v1/labels", nil, nil); code != 200 {
 		t.Fatalf("last good config lost: %d", code)

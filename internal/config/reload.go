@@ -22,6 +22,7 @@ type Coordinator struct {
 
 	lastSuccess     prometheus.Gauge
 	lastSuccessTime prometheus.Gauge
+	reloads         *prometheus.CounterVec
 }
 
 // NewCoordinator starts from an already loaded configuration. path may be
@@ -40,10 +41,17 @@ func NewCoordinator(path string, initial Config, logger *slog.Logger, reg promet
 			Name: "vigil_config_last_reload_success_timestamp_seconds",
 			Help: "Timestamp of the last successful configuration reload.",
 		}),
+		reloads: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "vigil_config_reloads_total",
+			Help: "Configuration reload attempts by result (success, invalid, apply_failed, no_file).",
+		}, []string{"result"}),
+	}
+	for _, r := range []string{"success", "invalid", "apply_failed", "no_file"} {
+		c.reloads.WithLabelValues(r)
 	}
 	c.lastSuccess.Set(1)
 	c.lastSuccessTime.SetToCurrentTime()
-	reg.MustRegister(c.lastSuccess, c.lastSuccessTime)
+	reg.MustRegister(c.lastSuccess, c.lastSuccessTime, c.reloads)
 	return c
 }
 
@@ -73,10 +81,12 @@ func (c *Coordinator) Reload() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.path == "" {
+		c.reloads.WithLabelValues("no_file").Inc()
 		return ErrNoConfigFile
 	}
 	next, err := Load(c.path)
 	if err != nil {
+		c.reloads.WithLabelValues("invalid").Inc()
 		c.lastSuccess.Set(0)
 		c.logger.Error("configuration reload failed; keeping the last good configuration", "err", err)
 		return err
@@ -91,11 +101,13 @@ func (c *Coordinator) Reload() error {
 		}
 	}
 	if err := errors.Join(errs...); err != nil {
+		c.reloads.WithLabelValues("apply_failed").Inc()
 		c.lastSuccess.Set(0)
 		c.logger.Error("applying reloaded configuration failed", "err", err)
 		return fmt.Errorf("apply configuration: %w", err)
 	}
 	c.current = next
+	c.reloads.WithLabelValues("success").Inc()
 	c.lastSuccess.Set(1)
 	c.lastSuccessTime.SetToCurrentTime()
 	c.logger.Info("configuration reloaded", "file", c.path)
