@@ -142,7 +142,7 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 		},
 		FanoutShards: cfg.Ingest.FanoutShards,
 		FanoutQueue:  cfg.Ingest.FanoutQueue,
-		Logger:       a.logger.With("component", "series"),
+		Logger:       a.logger, // The store names its parts: tsdb, promql, series.
 		Registerer:   a.reg,
 	})
 	if err != nil {

@@ -103,7 +103,7 @@ func Open(opts Options) (*Store, error) {
 		engine:  engine,
 		limits:  opts.Limits,
 		fan:     newFanout(opts.FanoutShards, opts.FanoutQueue, reg),
-		logger:  opts.Logger,
+		logger:  opts.Logger.With("component", "series"),
 		queries: make(chan struct{}, opts.QueryMaxConcurrent),
 		m:       m,
 	}, nil
