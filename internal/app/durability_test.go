@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"math"
 	"net"
 	"net/http"
 	"net/url"
@@ -17,7 +16,8 @@ import (
 	"time"
 
 	"github.com/klauspost/compress/snappy"
-	"google.golang.org/protobuf/encoding/protowire"
+
+	"github.com/vigil-aiops/vigil/internal/series/remotewrite"
 )
 
 // startChild runs Vigil as a separate process (this test binary in child
@@ -59,25 +59,9 @@ func startChild(t *testing.T, dataDir string) (*exec.Cmd, string) {
 func writeBatch(n int, ts int64, value float64) []byte {
 	var req []byte
 	for k := range n {
-		var ser []byte
-		for _, l := range [][2]string{{"__name__", "durability_test"}, {"s", fmt.Sprint(k)}} {
-			var lb []byte
-			lb = protowire.AppendTag(lb, 1, protowire.BytesType)
-			lb = protowire.AppendString(lb, l[0])
-			lb = protowire.AppendTag(lb, 2, protowire.BytesType)
-			lb = protowire.AppendString(lb, l[1])
-			ser = protowire.AppendTag(ser, 1, protowire.BytesType)
-			ser = protowire.AppendBytes(ser, lb)
-		}
-		var smp []byte
-		smp = protowire.AppendTag(smp, 1, protowire.Fixed64Type)
-		smp = protowire.AppendFixed64(smp, math.Float64bits(value))
-		smp = protowire.AppendTag(smp, 2, protowire.VarintType)
-		smp = protowire.AppendVarint(smp, uint64(ts))
-		ser = protowire.AppendTag(ser, 2, protowire.BytesType)
-		ser = protowire.AppendBytes(ser, smp)
-		req = protowire.AppendTag(req, 1, protowire.BytesType)
-		req = protowire.AppendBytes(req, ser)
+		req = remotewrite.AppendSeriesV1(req,
+			[]remotewrite.Label{{Name: "__name__", Value: "durability_test"}, {Name: "s", Value: fmt.Sprint(k)}},
+			[]remotewrite.Sample{{Value: value, Timestamp: ts}})
 	}
 	return snappy.Encode(nil, req)
 }

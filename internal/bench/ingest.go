@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"net"
 	"net/http"
 	"os"
@@ -23,6 +22,8 @@ import (
 
 	"github.com/klauspost/compress/snappy"
 	"google.golang.org/protobuf/encoding/protowire"
+
+	"github.com/vigil-aiops/vigil/internal/series/remotewrite"
 )
 
 // IngestOptions configure the ingest benchmark.
@@ -125,35 +126,18 @@ func encodeRequests(series, batch, rounds int, start time.Time) [][][]byte {
 	return shards
 }
 
-// appendSeries encodes one prometheus.TimeSeries with one sample as field 1
-// of a WriteRequest. The labels look like a typical scraped target's.
+// appendSeries encodes series i with one sample. The labels look like a
+// typical scraped target's.
 func appendSeries(b []byte, i int, ts int64, v float64) []byte {
-	var ser []byte
-	label := func(name, value string) {
-		var l []byte
-		l = protowire.AppendTag(l, 1, protowire.BytesType)
-		l = protowire.AppendString(l, name)
-		l = protowire.AppendTag(l, 2, protowire.BytesType)
-		l = protowire.AppendString(l, value)
-		ser = protowire.AppendTag(ser, 1, protowire.BytesType)
-		ser = protowire.AppendBytes(ser, l)
-	}
-	label("__name__", fmt.Sprintf("bench_metric_%d", i%50))
-	label("app", "bench")
-	label("env", "prod")
-	label("instance", fmt.Sprintf("host-%d.example.org:9100", i/50%200))
-	label("job", "node")
-	label("region", []string{"eu-west-1", "us-east-1", "ap-south-1"}[i%3])
-	label("series", strconv.Itoa(i))
-	var smp []byte
-	smp = protowire.AppendTag(smp, 1, protowire.Fixed64Type)
-	smp = protowire.AppendFixed64(smp, math.Float64bits(v))
-	smp = protowire.AppendTag(smp, 2, protowire.VarintType)
-	smp = protowire.AppendVarint(smp, uint64(ts))
-	ser = protowire.AppendTag(ser, 2, protowire.BytesType)
-	ser = protowire.AppendBytes(ser, smp)
-	b = protowire.AppendTag(b, 1, protowire.BytesType)
-	return protowire.AppendBytes(b, ser)
+	return remotewrite.AppendSeriesV1(b, []remotewrite.Label{
+		{Name: "__name__", Value: fmt.Sprintf("bench_metric_%d", i%50)},
+		{Name: "app", Value: "bench"},
+		{Name: "env", Value: "prod"},
+		{Name: "instance", Value: fmt.Sprintf("host-%d.example.org:9100", i/50%200)},
+		{Name: "job", Value: "node"},
+		{Name: "region", Value: []string{"eu-west-1", "us-east-1", "ap-south-1"}[i%3]},
+		{Name: "series", Value: strconv.Itoa(i)},
+	}, []remotewrite.Sample{{Value: v, Timestamp: ts}})
 }
 
 func measure(ctx context.Context, name string, shards [][][]byte, progress io.Writer, command func(dir, addr string) *exec.Cmd) (IngestResult, error) {

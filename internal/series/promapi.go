@@ -321,38 +321,9 @@ func (a *api) series(r *http.Request) (any, annotations.Annotations, *apiError) 
 }
 
 func (a *api) labelNames(r *http.Request) (any, annotations.Annotations, *apiError) {
-	sets, start, end, limit, apiErr := a.selection(r, r.Form["match[]"])
-	if apiErr != nil {
-		return nil, nil, apiErr
-	}
-	q, err := a.s.db.Querier(timestamp(start), timestamp(end))
-	if err != nil {
-		return nil, nil, &apiError{errExecution, err}
-	}
-	defer q.Close()
-	hints := &storage.LabelHints{Limit: limitHint(limit)}
-	var (
-		names    []string
-		warnings annotations.Annotations
-	)
-	if len(sets) == 0 {
-		sets = [][]*labels.Matcher{nil}
-	}
-	seen := map[string]struct{}{}
-	for _, ms := range sets {
-		vals, ws, err := q.LabelNames(r.Context(), hints, ms...)
-		if err != nil {
-			return nil, nil, &apiError{errExecution, err}
-		}
-		warnings.Merge(ws)
-		for _, v := range vals {
-			if _, ok := seen[v]; !ok {
-				seen[v] = struct{}{}
-				names = append(names, v)
-			}
-		}
-	}
-	return truncateSorted(names, limit, &warnings), warnings, nil
+	return a.labelQuery(r, func(q storage.Querier, hints *storage.LabelHints, ms []*labels.Matcher) ([]string, annotations.Annotations, error) {
+		return q.LabelNames(r.Context(), hints, ms...)
+	})
 }
 
 func (a *api) labelValues(r *http.Request) (any, annotations.Annotations, *apiError) {
@@ -363,6 +334,14 @@ func (a *api) labelValues(r *http.Request) (any, annotations.Annotations, *apiEr
 	if !model.UTF8Validation.IsValidLabelName(name) {
 		return nil, nil, &apiError{errBadData, fmt.Errorf("invalid label name: %q", name)}
 	}
+	return a.labelQuery(r, func(q storage.Querier, hints *storage.LabelHints, ms []*labels.Matcher) ([]string, annotations.Annotations, error) {
+		return q.LabelValues(r.Context(), name, hints, ms...)
+	})
+}
+
+// labelQuery runs get once per match[] set (or once without matchers) and
+// returns the sorted union, truncated to the limit.
+func (a *api) labelQuery(r *http.Request, get func(storage.Querier, *storage.LabelHints, []*labels.Matcher) ([]string, annotations.Annotations, error)) (any, annotations.Annotations, *apiError) {
 	sets, start, end, limit, apiErr := a.selection(r, r.Form["match[]"])
 	if apiErr != nil {
 		return nil, nil, apiErr
@@ -372,17 +351,17 @@ func (a *api) labelValues(r *http.Request) (any, annotations.Annotations, *apiEr
 		return nil, nil, &apiError{errExecution, err}
 	}
 	defer q.Close()
-	hints := &storage.LabelHints{Limit: limitHint(limit)}
 	if len(sets) == 0 {
 		sets = [][]*labels.Matcher{nil}
 	}
+	hints := &storage.LabelHints{Limit: limitHint(limit)}
 	var (
-		values   []string
+		out      []string
 		warnings annotations.Annotations
+		seen     = map[string]struct{}{}
 	)
-	seen := map[string]struct{}{}
 	for _, ms := range sets {
-		vals, ws, err := q.LabelValues(r.Context(), name, hints, ms...)
+		vals, ws, err := get(q, hints, ms)
 		if err != nil {
 			return nil, nil, &apiError{errExecution, err}
 		}
@@ -390,11 +369,11 @@ func (a *api) labelValues(r *http.Request) (any, annotations.Annotations, *apiEr
 		for _, v := range vals {
 			if _, ok := seen[v]; !ok {
 				seen[v] = struct{}{}
-				values = append(values, v)
+				out = append(out, v)
 			}
 		}
 	}
-	return truncateSorted(values, limit, &warnings), warnings, nil
+	return truncateSorted(out, limit, &warnings), warnings, nil
 }
 
 func (a *api) buildInfo(*http.Request) (any, annotations.Annotations, *apiError) {
