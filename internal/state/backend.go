@@ -33,7 +33,8 @@ func (b backend) redact(err error) error {
 }
 
 // openSQLite opens <dataDir>/state.db, creating the directory if needed.
-func openSQLite(dataDir string) (backend, error) {
+// noSync trades durability for speed, as Options.NoSync describes.
+func openSQLite(dataDir string, noSync bool) (backend, error) {
 	if dataDir == "" {
 		return backend{}, errors.New("neither a data directory nor a PostgreSQL URL is set")
 	}
@@ -45,7 +46,7 @@ func openSQLite(dataDir string) (backend, error) {
 		return backend{}, fmt.Errorf("create data directory: %w", err)
 	}
 	path := filepath.Join(dir, sqliteFile)
-	db, err := sql.Open("sqlite", sqliteDSN(path))
+	db, err := sql.Open("sqlite", sqliteDSN(path, noSync))
 	if err != nil {
 		return backend{}, fmt.Errorf("open sqlite database %s: %w", path, err)
 	}
@@ -64,16 +65,20 @@ func openSQLite(dataDir string) (backend, error) {
 //   - foreign_keys enforces foreign keys, which SQLite does not by default;
 //   - journal_mode WAL lets readers proceed while one connection writes;
 //   - synchronous FULL makes every commit durable on power loss, which the
-//     outbox's promise depends on.
+//     outbox's promise depends on; noSync sets OFF instead, for simulations.
 //
 // _txlock=immediate makes read-write transactions take the write lock when
 // they begin, so two of them cannot both read and then fail to upgrade.
-func sqliteDSN(path string) string {
+func sqliteDSN(path string, noSync bool) string {
 	q := url.Values{}
 	q.Add("_pragma", "busy_timeout(10000)")
 	q.Add("_pragma", "foreign_keys(1)")
 	q.Add("_pragma", "journal_mode(WAL)")
-	q.Add("_pragma", "synchronous(FULL)")
+	if noSync {
+		q.Add("_pragma", "synchronous(OFF)")
+	} else {
+		q.Add("_pragma", "synchronous(FULL)")
+	}
 	q.Set("_txlock", "immediate")
 	// A file: URI, unlike a bare path, lets the path hold any character.
 	u := url.URL{Scheme: "file", Path: path, RawQuery: q.Encode()}

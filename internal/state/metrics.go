@@ -24,6 +24,27 @@ const (
 	opOutboxFail     = "outbox_fail"
 	opOutboxList     = "outbox_list"
 	opOutboxCount    = "outbox_count"
+
+	opETLRunCreate     = "etl_run_create"
+	opETLRunSave       = "etl_run_save"
+	opETLRunGet        = "etl_run_get"
+	opETLRunList       = "etl_run_list"
+	opETLTaskSave      = "etl_task_save"
+	opETLTaskList      = "etl_task_list"
+	opETLActive        = "etl_active_load"
+	opETLLastSuccess   = "etl_last_success"
+	opETLAttemptSave   = "etl_attempt_save"
+	opETLAttemptList   = "etl_attempt_list"
+	opETLLogAppend     = "etl_log_append"
+	opETLLogList       = "etl_log_list"
+	opETLControlRecord = "etl_control_record"
+	opETLControlList   = "etl_control_list"
+	opETLPipelineSave  = "etl_pipeline_save"
+	opETLPipelineList  = "etl_pipeline_list"
+	opETLCircuitSave   = "etl_circuit_save"
+	opETLCircuitList   = "etl_circuit_list"
+	opETLAgentSave     = "etl_agent_save"
+	opETLAgentList     = "etl_agent_list"
 )
 
 // operations returns every repository operation.
@@ -31,6 +52,10 @@ func operations() []string {
 	return []string{
 		opMetaGet, opMetaPut, opMetaDelete,
 		opOutboxEnqueue, opOutboxClaim, opOutboxComplete, opOutboxRetry, opOutboxFail, opOutboxList, opOutboxCount,
+		opETLRunCreate, opETLRunSave, opETLRunGet, opETLRunList, opETLTaskSave, opETLTaskList,
+		opETLActive, opETLLastSuccess, opETLAttemptSave, opETLAttemptList, opETLLogAppend, opETLLogList,
+		opETLControlRecord, opETLControlList, opETLPipelineSave, opETLPipelineList,
+		opETLCircuitSave, opETLCircuitList, opETLAgentSave, opETLAgentList,
 	}
 }
 

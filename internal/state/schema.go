@@ -56,5 +56,13 @@ func schema() []migration {
 				CREATE INDEX outbox_due ON outbox (topic, state, not_before_us)`,
 			},
 		},
+		{
+			version: 3,
+			name:    "create etl runtime tables",
+			sql:     etlSchemaSQL("id INTEGER PRIMARY KEY AUTOINCREMENT"),
+			dialectSQL: map[Dialect]string{
+				DialectPostgres: etlSchemaSQL("id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY"),
+			},
+		},
 	}
 }

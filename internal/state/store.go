@@ -32,6 +32,11 @@ type Options struct {
 	Logger *slog.Logger
 	// Registerer receives the store's metrics. Nil leaves them unregistered.
 	Registerer prometheus.Registerer
+	// NoSync, for simulations and tests only, makes SQLite commit without
+	// waiting for the disk (synchronous=OFF): much faster, but a power loss
+	// may lose the latest commits or corrupt the database. It is ignored
+	// for PostgreSQL.
+	NoSync bool
 }
 
 // Store is Vigil's relational state. It is safe for concurrent use.
@@ -58,7 +63,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	if opts.PostgresURL != "" {
 		b, err = openPostgres(opts.PostgresURL)
 	} else {
-		b, err = openSQLite(opts.DataDir)
+		b, err = openSQLite(opts.DataDir, opts.NoSync)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("open state store: %w", err)

@@ -28,6 +28,13 @@ func runSuite(t *testing.T, s *Store) {
 	t.Run("OutboxConcurrentClaimers", func(t *testing.T) { testOutboxConcurrentClaimers(t, s) })
 	t.Run("OutboxItemsMetric", func(t *testing.T) { testOutboxItemsMetric(t, s) })
 	t.Run("OperationErrorsMetric", func(t *testing.T) { testOperationErrorsMetric(t, s) })
+	t.Run("ETLRuns", func(t *testing.T) { testETLRuns(t, s) })
+	t.Run("ETLTasks", func(t *testing.T) { testETLTasks(t, s) })
+	t.Run("ETLLastSuccesses", func(t *testing.T) { testETLLastSuccesses(t, s) })
+	t.Run("ETLAttemptsLogs", func(t *testing.T) { testETLAttemptsLogs(t, s) })
+	t.Run("ETLControls", func(t *testing.T) { testETLControls(t, s) })
+	t.Run("ETLPipelinesCircuitsAgents", func(t *testing.T) { testETLPipelinesCircuitsAgents(t, s) })
+	t.Run("ETLInTx", func(t *testing.T) { testETLInTx(t, s) })
 }
 
 func testMigrations(t *testing.T, s *Store) {
