@@ -41,7 +41,7 @@ func newRootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newServeCmd(), newCheckConfigCmd(), newVersionCmd(), newBenchCmd())
+	root.AddCommand(newServeCmd(), newCheckConfigCmd(), newVersionCmd(), newBenchCmd(), newSimCmd())
 	return root
 }
 
