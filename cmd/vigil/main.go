@@ -41,7 +41,7 @@ func newRootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newServeCmd(), newCheckConfigCmd(), newVersionCmd(), newBenchCmd(), newSimCmd())
+	root.AddCommand(newServeCmd(), newCheckConfigCmd(), newVersionCmd(), newBenchCmd(), newSimCmd(), newAgentCmd())
 	return root
 }
 

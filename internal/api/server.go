@@ -5,6 +5,7 @@
 package api
 
 import (
+	"context"
 	"crypto/sha256"
 	"crypto/subtle"
 	"log/slog"
@@ -117,7 +118,7 @@ func (s *Server) authorize(need config.Role, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		tokens := *s.tokens.Load()
 		if len(tokens) == 0 {
-			next.ServeHTTP(w, r)
+			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), callerKey{}, Anonymous)))
 			return
 		}
 		tok, ok := bearer(r)
@@ -147,8 +148,22 @@ func (s *Server) authorize(need config.Role, next http.Handler) http.Handler {
 			http.Error(w, "token "+found.name+" has role "+string(found.role)+"; this needs "+string(need), http.StatusForbidden)
 			return
 		}
-		next.ServeHTTP(w, r)
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), callerKey{}, found.name)))
 	})
+}
+
+type callerKey struct{}
+
+// Anonymous is the caller of a request when no token is configured.
+const Anonymous = "anonymous"
+
+// Caller returns the name of the token that authorised the request, for
+// audit records, or Anonymous.
+func Caller(ctx context.Context) string {
+	if name, ok := ctx.Value(callerKey{}).(string); ok {
+		return name
+	}
+	return Anonymous
 }
 
 func bearer(r *http.Request) (string, bool) {

@@ -66,7 +66,8 @@ func TestBodyLimitAppliesToNonIngestRoutes(t *testing.T) {
 }
 
 func TestTokensAndRoles(t *testing.T) {
-	ok := http.HandlerFunc(func(http.ResponseWriter, *http.Request) {})
+	var caller string
+	ok := http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) { caller = Caller(r.Context()) })
 	s := newServer(t, []config.Token{{Name: "v", Token: "viewer-0123456789", Role: config.RoleViewer}},
 		Route{Pattern: "/read", Name: "read", Role: config.RoleViewer, Handler: ok},
 		Route{Pattern: "/write", Name: "write", Role: config.RoleOperator, Handler: ok},
@@ -91,9 +92,15 @@ func TestTokensAndRoles(t *testing.T) {
 	f("/read", "Basic dXNlcjpwYXNz", 401)
 	f("/read", "Bearer wrong", 401)
 	f("/read", "Bearer viewer-0123456789", 200)
+	if caller != "v" {
+		t.Fatalf("caller = %q, want the token's name", caller)
+	}
 	f("/read", "bearer viewer-0123456789", 200)
 	f("/write", "Bearer viewer-0123456789", 403)
 	// Removing every token opens the API again (loopback default).
 	s.SetTokens(nil)
 	f("/write", "", 200)
+	if caller != Anonymous {
+		t.Fatalf("caller without tokens = %q", caller)
+	}
 }

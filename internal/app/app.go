@@ -54,6 +54,7 @@ type App struct {
 
 	series   *series.Store
 	scraper  *series.Scraper
+	runtime  *pipelineRuntime
 	state    *state.Store
 	api      *api.Server
 	listener net.Listener
@@ -154,6 +155,10 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 		return nil, err
 	}
 
+	if a.runtime, err = a.newRuntime(cfg); err != nil {
+		return nil, err
+	}
+
 	a.coord = config.NewCoordinator(opts.ConfigFile, cfg, a.logger, a.reg)
 	a.api = api.New(api.Options{
 		MaxRequestBytes:     cfg.Server.MaxRequestBytes,
@@ -224,6 +229,7 @@ func (a *App) Run(ctx context.Context) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return a.series.Run(gctx) })
 	g.Go(func() error { return a.scraper.Run(gctx) })
+	a.runtime.run(gctx, g.Go)
 	g.Go(func() error {
 		err := a.server.Serve(a.listener)
 		if errors.Is(err, http.ErrServerClosed) {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"os"
@@ -17,15 +18,24 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/vigil-aiops/vigil/internal/app"
+	"github.com/vigil-aiops/vigil/internal/etl/agent"
+	"github.com/vigil-aiops/vigil/internal/etl/connector"
+	"github.com/vigil-aiops/vigil/internal/etl/task"
 )
 
 // childEnv makes the test binary act as `vigil serve`, so that tests can
 // run Vigil as a separate process and kill it with SIGKILL.
 const childEnv = "VIGIL_TEST_CHILD_ARGS"
 
+// agentEnv makes the test binary act as `vigil agent`.
+const agentEnv = "VIGIL_TEST_AGENT_ARGS"
+
 func TestMain(m *testing.M) {
 	if args := os.Getenv(childEnv); args != "" {
 		os.Exit(serveChild(strings.Split(args, "\x1f")))
+	}
+	if args := os.Getenv(agentEnv); args != "" {
+		os.Exit(agentChild(strings.Split(args, "\x1f")))
 	}
 	goleak.VerifyTestMain(m,
 		goleak.IgnoreAnyFunction("github.com/prometheus/prometheus/tsdb.(*SegmentWAL).run"),
@@ -47,6 +57,29 @@ func serveChild(args []string) int {
 		return 1
 	}
 	if err := a.Run(ctx); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	return 0
+}
+
+// agentChild runs a remote agent for the controller args[0] with ID
+// args[1] and work dir args[2], as `vigil agent` does.
+func agentChild(args []string) int {
+	rc, err := agent.NewRemoteController(args[0], os.Getenv("VIGIL_AGENT_TOKEN"), nil)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	reg := connector.NewRegistry(connector.Options{BaseDir: args[2]})
+	a, err := agent.New(agent.Options{ID: args[1], Capacity: agent.Capacity{Slots: 2}, Controller: rc,
+		Runner: task.New(reg, logger, nil), Logger: logger, HeartbeatEvery: 500 * time.Millisecond, PollEvery: 200 * time.Millisecond})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	if err := a.Run(context.Background()); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}

@@ -33,7 +33,7 @@ func (a *App) routes(cfg config.Config) []api.Route {
 		Logger:       a.logger.With("component", "otlp"),
 		Registerer:   a.reg,
 	})
-	return []api.Route{
+	routes := []api.Route{
 		{Pattern: "/-/healthy", Name: "healthy", Handler: http.HandlerFunc(healthy)},
 		{Pattern: "/-/ready", Name: "ready", Handler: http.HandlerFunc(a.readyHandler)},
 		{Pattern: "/-/reload", Name: "reload", Role: config.RoleAdmin, Handler: http.HandlerFunc(a.reloadHandler)},
@@ -43,6 +43,7 @@ func (a *App) routes(cfg config.Config) []api.Route {
 		{Pattern: "/v1/metrics", Name: "otlp_metrics", Role: config.RoleOperator, Handler: otlpHandler, Ingest: true},
 		{Pattern: "/api/v1/", Name: "prometheus_api", Role: config.RoleViewer, Handler: promAPI},
 	}
+	return append(routes, a.runtime.routes(a, cfg.Server.MaxRequestBytes)...)
 }
 
 func healthy(w http.ResponseWriter, _ *http.Request) {

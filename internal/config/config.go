@@ -31,7 +31,28 @@ type Config struct {
 	Ingest        Ingest         `yaml:"ingest"`
 	State         State          `yaml:"state"`
 	Auth          Auth           `yaml:"auth"`
+	ETL           ETL            `yaml:"etl"`
 	ScrapeConfigs []ScrapeConfig `yaml:"scrape_configs"`
+}
+
+// ETL configures the built-in pipeline runtime.
+type ETL struct {
+	// PipelinesDir holds the pipeline specs (*.yaml). Empty runs no
+	// pipelines; remote agents and OpenLineage ingestion still work.
+	PipelinesDir string `yaml:"pipelines_dir"`
+	// WorkDir is where relative paths in connector settings resolve;
+	// empty means <storage.data_dir>/etl.
+	WorkDir string `yaml:"work_dir"`
+	// Agents is the number of in-process agents, each with Slots slots.
+	// Zero leaves all work to remote `vigil agent` processes.
+	Agents int `yaml:"agents"`
+	Slots  int `yaml:"slots"`
+	// Lease is how long a claimed attempt stays an agent's without a
+	// heartbeat; AgentTimeout is when a silent agent is declared dead.
+	Lease        Duration `yaml:"lease"`
+	AgentTimeout Duration `yaml:"agent_timeout"`
+	// LineageNamespace is the OpenLineage job namespace of Vigil's runs.
+	LineageNamespace string `yaml:"lineage_namespace"`
 }
 
 // Server configures the HTTP listener.
@@ -180,6 +201,13 @@ func Default() Config {
 			FanoutShards:          4,
 			FanoutQueue:           1024,
 			MaxConcurrentRequests: 16,
+		},
+		ETL: ETL{
+			Agents:           2,
+			Slots:            4,
+			Lease:            Duration(30 * time.Second),
+			AgentTimeout:     Duration(time.Minute),
+			LineageNamespace: "vigil",
 		},
 	}
 }
@@ -362,6 +390,15 @@ func (c *Config) Validate() error {
 	}
 	if u := string(c.State.PostgresURL); u != "" && !strings.HasPrefix(u, "postgres://") && !strings.HasPrefix(u, "postgresql://") {
 		bad("state.postgres_url", "must start with postgres:// or postgresql://")
+	}
+	if c.ETL.Agents < 0 || c.ETL.Slots <= 0 {
+		bad("etl", "agents must not be negative and slots must be positive")
+	}
+	if c.ETL.Lease <= 0 || c.ETL.AgentTimeout < c.ETL.Lease {
+		bad("etl.agent_timeout", "%s must be at least etl.lease %s, which must be positive", c.ETL.AgentTimeout, c.ETL.Lease)
+	}
+	if c.ETL.LineageNamespace == "" {
+		bad("etl.lineage_namespace", "must be set")
 	}
 	errs = append(errs, c.Auth.validate()...)
 	errs = append(errs, validateScrapeConfigs(c.ScrapeConfigs)...)

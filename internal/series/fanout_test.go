@@ -87,3 +87,26 @@ func TestFanoutDropsWhenFullButStores(t *testing.T) {
 		t.Fatalf("storage lost samples: %v", got)
 	}
 }
+
+func TestSelfWriterStoresAndFansOut(t *testing.T) {
+	s := newTestStore(t, t.TempDir())
+	defer s.Close()
+	rec := &recorder{}
+	s.Subscribe(rec)
+	stop := runStore(t, s)
+	w := s.NewSelfWriter(s.reg)
+	at := s.now.Add(-time.Minute)
+	w.Write("vigil_etl_run_duration_seconds", map[string]string{"pipeline": "orders"}, at, 12.5)
+	w.Write("vigil_etl_run_duration_seconds", map[string]string{"pipeline": "orders"}, at.Add(-time.Hour), 1) // Out of order: refused, counted.
+	w.Write("bad name", nil, at, 1)                                                                             // Invalid: refused, counted.
+	stop()
+	if got := s.vector(t, "vigil_etl_run_duration_seconds", at); got[`{__name__="vigil_etl_run_duration_seconds", pipeline="orders"}`] != "12.5" {
+		t.Fatalf("stored: %v", got)
+	}
+	if rec.len() != 1 {
+		t.Fatalf("observers saw %d samples, want 1", rec.len())
+	}
+	if n := counter(t, s.reg, "vigil_series_self_write_errors_total", nil); n != 2 {
+		t.Fatalf("refusals counted: %v, want 2", n)
+	}
+}

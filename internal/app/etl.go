@@ -1,0 +1,94 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/vigil-aiops/vigil/internal/api"
+	"github.com/vigil-aiops/vigil/internal/clock"
+	"github.com/vigil-aiops/vigil/internal/config"
+	"github.com/vigil-aiops/vigil/internal/etl"
+	"github.com/vigil-aiops/vigil/internal/etl/agent"
+	"github.com/vigil-aiops/vigil/internal/etl/connector"
+	"github.com/vigil-aiops/vigil/internal/etl/spec"
+	"github.com/vigil-aiops/vigil/internal/etl/task"
+)
+
+// pipelineRuntime is the pipeline runtime of one Vigil: the controller, the
+// in-process agents and the connectors they share.
+type pipelineRuntime struct {
+	fleet      *spec.Fleet
+	controller *etl.Controller
+	pool       *agent.Pool // nil with no in-process agents
+}
+
+// newRuntime loads the pipelines and builds the controller and the
+// in-process agents. It returns nil when no pipelines directory is set.
+func (a *App) newRuntime(cfg config.Config) (*pipelineRuntime, error) {
+	if cfg.ETL.PipelinesDir == "" {
+		return nil, nil
+	}
+	workDir := cfg.ETL.WorkDir
+	if workDir == "" {
+		workDir = filepath.Join(cfg.Storage.DataDir, "etl")
+	}
+	if err := os.MkdirAll(workDir, 0o750); err != nil {
+		return nil, fmt.Errorf("create ETL work dir: %w", err)
+	}
+	reg := connector.NewRegistry(connector.Options{BaseDir: workDir})
+	fleet, err := spec.LoadDir(cfg.ETL.PipelinesDir, spec.WithConnectors(reg.Kinds()...))
+	if err != nil {
+		return nil, fmt.Errorf("load pipelines from %s: %w", cfg.ETL.PipelinesDir, err)
+	}
+	logger := a.logger.With("component", "etl")
+	ctrl, err := etl.New(etl.Options{
+		Store:            a.state,
+		Clock:            clock.Real{},
+		Fleet:            fleet,
+		Logger:           logger,
+		Samples:          a.series.NewSelfWriter(a.reg),
+		LineageNamespace: cfg.ETL.LineageNamespace,
+		Lease:            cfg.ETL.Lease.Std(),
+		AgentTimeout:     cfg.ETL.AgentTimeout.Std(),
+	})
+	if err != nil {
+		return nil, err
+	}
+	rt := &pipelineRuntime{fleet: fleet, controller: ctrl}
+	if cfg.ETL.Agents > 0 {
+		rt.pool, err = agent.NewPool(agent.PoolOptions{
+			Size:       cfg.ETL.Agents,
+			Capacity:   agent.Capacity{Slots: cfg.ETL.Slots},
+			Controller: ctrl,
+			Runner:     task.New(reg, logger, nil),
+			Clock:      clock.Real{},
+			Logger:     logger,
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	logger.Info("pipelines loaded", "dir", cfg.ETL.PipelinesDir, "pipelines", len(fleet.Pipelines()), "agents", cfg.ETL.Agents, "work_dir", workDir)
+	return rt, nil
+}
+
+// routes returns the runtime's API.
+func (rt *pipelineRuntime) routes(a *App, maxBody int64) []api.Route {
+	if rt == nil {
+		return nil
+	}
+	return api.ETLRoutes(api.ETL{Controller: rt.controller, Store: a.state, Fleet: rt.fleet, Pool: rt.pool}, maxBody)
+}
+
+// run runs the controller and the agents until ctx ends.
+func (rt *pipelineRuntime) run(ctx context.Context, start func(func() error)) {
+	if rt == nil {
+		return
+	}
+	start(func() error { return rt.controller.Run(ctx) })
+	if rt.pool != nil {
+		start(func() error { return rt.pool.Run(ctx) })
+	}
+}
