@@ -63,8 +63,8 @@ func (f *fixture) query(t *testing.T, q string) string {
 
 func stageTask() spec.Task {
 	return spec.Task{
-		Name: "stage_orders",
-		Kind: spec.KindTransform,
+		Name:   "stage_orders",
+		Kind:   spec.KindTransform,
 		Source: &spec.Endpoint{Connector: "csv", Settings: map[string]any{"path": "orders.csv"}},
 		Transform: []spec.Step{
 			{Filter: "row.amount > 0.0"},
