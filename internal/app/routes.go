@@ -9,6 +9,7 @@ import (
 
 	"github.com/vigil-aiops/vigil/internal/api"
 	"github.com/vigil-aiops/vigil/internal/config"
+	"github.com/vigil-aiops/vigil/internal/demo"
 	"github.com/vigil-aiops/vigil/internal/series"
 	"github.com/vigil-aiops/vigil/internal/series/otlp"
 )
@@ -42,6 +43,9 @@ func (a *App) routes(cfg config.Config) []api.Route {
 		{Pattern: "/api/v1/write", Name: "remote_write", Role: config.RoleOperator, Handler: write, Ingest: true},
 		{Pattern: "/v1/metrics", Name: "otlp_metrics", Role: config.RoleOperator, Handler: otlpHandler, Ingest: true},
 		{Pattern: "/api/v1/", Name: "prometheus_api", Role: config.RoleViewer, Handler: promAPI},
+	}
+	if cfg.ETL.DemoShop {
+		routes = append(routes, api.Route{Pattern: "GET /demo/orders", Name: "demo_orders", Handler: &demo.Shop{}})
 	}
 	return append(routes, a.runtime.routes(a, cfg.Server.MaxRequestBytes)...)
 }

@@ -53,6 +53,9 @@ type ETL struct {
 	AgentTimeout Duration `yaml:"agent_timeout"`
 	// LineageNamespace is the OpenLineage job namespace of Vigil's runs.
 	LineageNamespace string `yaml:"lineage_namespace"`
+	// DemoShop serves the made-up shop API the example pipelines extract
+	// from, at /demo/orders, without authentication.
+	DemoShop bool `yaml:"demo_shop"`
 }
 
 // Server configures the HTTP listener.
