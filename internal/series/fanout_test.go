@@ -98,7 +98,7 @@ func TestSelfWriterStoresAndFansOut(t *testing.T) {
 	at := s.now.Add(-time.Minute)
 	w.Write("vigil_etl_run_duration_seconds", map[string]string{"pipeline": "orders"}, at, 12.5)
 	w.Write("vigil_etl_run_duration_seconds", map[string]string{"pipeline": "orders"}, at.Add(-time.Hour), 1) // Out of order: refused, counted.
-	w.Write("bad name", nil, at, 1)                                                                             // Invalid: refused, counted.
+	w.Write("bad name", nil, at, 1)                                                                           // Invalid: refused, counted.
 	stop()
 	if got := s.vector(t, "vigil_etl_run_duration_seconds", at); got[`{__name__="vigil_etl_run_duration_seconds", pipeline="orders"}`] != "12.5" {
 		t.Fatalf("stored: %v", got)
