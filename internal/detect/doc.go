@@ -1,0 +1,27 @@
+// Package detect holds Vigil's streaming anomaly detectors: algorithms that
+// take one sample of a univariate series at a time and return an anomaly
+// score in [0, 1] with an explanation, the range of values the baseline
+// expected and the sub-detectors that fired.
+//
+// Every detector is pure and deterministic: no I/O, no goroutines, no
+// globals and no wall clock. Time comes only from the sample timestamps, so
+// replaying the same samples always yields the same verdicts, and every
+// detector is strictly causal: the verdict on a sample depends only on it
+// and on the samples before it.
+//
+// The Ensemble is Vigil's detector. Robust baselines (a fast local level
+// and a slow level with an automatically chosen daily, weekly or no
+// seasonal profile), a streaming peaks-over-threshold model of the values,
+// a record detector and a CUSUM change-point detector each give evidence;
+// the evidence is calibrated into tail probabilities learned from each
+// series' own history, combined, and turned into a score with a noise floor
+// and hysteresis. Its state is a fixed-size value of under 4 KiB per series.
+//
+// WindowedGaussian reproduces the Windowed Gaussian baseline of the Numenta
+// Anomaly Benchmark exactly; it exists to check the benchmark's scorer
+// against NAB's published results, not for production use.
+//
+// The package does not store series, run detectors on live data, emit
+// signals or save state; the engine does that. An Ensemble holds no
+// pointers, so saving one is copying it.
+package detect
