@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # test.sh runs every test of Vigil: go vet, then go test ./... with the real
 # external components the tests need. It installs them when they are missing
-# and it runs as root (Debian packages prometheus and postgresql), and starts
+# and it runs as root (Debian packages prometheus, postgresql and
+# python3-statsmodels), and starts
 # a throwaway PostgreSQL for the state-store tests. With CI=true a missing
 # component fails the tests that need it instead of skipping them.
 set -euo pipefail
@@ -16,6 +17,8 @@ fi
 need=()
 command -v prometheus >/dev/null || [[ -x /usr/bin/prometheus ]] || need+=(prometheus)
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || need+=(postgresql)
+# The forecasting benchmark's comparison runs statsmodels with Debian's Python.
+/usr/bin/python3 -c 'import statsmodels' 2>/dev/null || need+=(python3-statsmodels)
 if ((${#need[@]} > 0)); then
 	if [[ "$(id -u)" -eq 0 ]] && command -v apt-get >/dev/null; then
 		log "installing Debian packages: ${need[*]}"
