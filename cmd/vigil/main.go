@@ -41,7 +41,8 @@ func newRootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newServeCmd(), newCheckConfigCmd(), newVersionCmd(), newBenchCmd(), newSimCmd(), newAgentCmd())
+	root.AddCommand(newServeCmd(), newCheckConfigCmd(), newVersionCmd(), newBenchCmd(), newSimCmd(), newAgentCmd(),
+		newPipelinesCmd(), newRunsCmd(), newCircuitsCmd(), newAgentsCmd())
 	return root
 }
 
