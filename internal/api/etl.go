@@ -49,23 +49,29 @@ func ETLRoutes(e ETL, maxBody int64) []Route {
 	write := func(pattern, name string, f http.HandlerFunc) Route {
 		return Route{Pattern: pattern, Name: name, Role: config.RoleOperator, Handler: f}
 	}
-	return []Route{
+	reads := []Route{
 		read("GET /api/v1/pipelines", "pipelines", h.pipelines),
+		read("GET /api/v1/runs", "runs", h.runs),
+		read("GET /api/v1/runs/{pipeline}/{logical}", "run", h.run),
+		read("GET /api/v1/runs/{pipeline}/{logical}/logs", "run_logs", h.logs),
+		read("GET /api/v1/controls", "controls", h.controls),
+	}
+	if e.Controller == nil {
+		// No pipelines of its own: the history of OpenLineage jobs only.
+		return reads
+	}
+	return append(reads,
 		write("POST /api/v1/pipelines/{name}/trigger", "pipeline_trigger", h.trigger),
 		write("POST /api/v1/pipelines/{name}/pause", "pipeline_pause", h.pause),
 		write("POST /api/v1/pipelines/{name}/resume", "pipeline_resume", h.resume),
 		write("POST /api/v1/pipelines/{name}/degrade", "pipeline_degrade", h.degrade),
-		read("GET /api/v1/runs", "runs", h.runs),
-		read("GET /api/v1/runs/{pipeline}/{logical}", "run", h.run),
-		read("GET /api/v1/runs/{pipeline}/{logical}/logs", "run_logs", h.logs),
 		write("POST /api/v1/runs/{pipeline}/{logical}/retry", "run_retry", h.retry),
 		write("POST /api/v1/runs/{pipeline}/{logical}/cancel", "run_cancel", h.cancel),
 		write("POST /api/v1/circuits/{endpoint}/open", "circuit_open", h.openCircuit),
 		write("POST /api/v1/circuits/{endpoint}/close", "circuit_close", h.closeCircuit),
 		write("POST /api/v1/agent-pool", "agent_pool", h.agentPool),
-		read("GET /api/v1/controls", "controls", h.controls),
-		{Pattern: "/api/v1/agents/", Name: "agent_protocol", Role: config.RoleOperator, Handler: agent.Handler(e.Controller, maxBody)},
-	}
+		Route{Pattern: "/api/v1/agents/", Name: "agent_protocol", Role: config.RoleOperator, Handler: agent.Handler(e.Controller, maxBody)},
+	)
 }
 
 type etlAPI struct{ ETL }
@@ -129,6 +135,7 @@ func runID(r *http.Request) string { return r.PathValue("pipeline") + "/" + r.Pa
 
 type pipelineView struct {
 	Name        string   `json:"name"`
+	Source      string   `json:"source"` // vigil or openlineage
 	Owner       string   `json:"owner"`
 	Team        string   `json:"team"`
 	Schedule    string   `json:"schedule"`
@@ -141,28 +148,44 @@ type pipelineView struct {
 }
 
 func (h *etlAPI) pipelines(w http.ResponseWriter, r *http.Request) {
-	states, err := h.Store.ETL().Pipelines(r.Context())
+	statesList, err := h.Store.ETL().Pipelines(r.Context())
 	if err != nil {
 		controlError(w, err)
 		return
 	}
-	byName := map[string]state.PipelineState{}
-	for _, s := range states {
-		byName[s.Pipeline] = s
+	states, byName := map[string]state.PipelineState{}, map[string]bool{}
+	for _, s := range statesList {
+		states[s.Pipeline], byName[s.Pipeline] = s, true
 	}
-	g := h.Fleet.Graph()
 	out := []pipelineView{}
-	for _, p := range h.Fleet.Pipelines() {
-		v := pipelineView{Name: p.Name, Owner: p.Owner, Team: p.Team, Schedule: p.Schedule.String(), Description: p.Description,
+	var pipelines []*spec.Pipeline
+	var g *spec.Graph
+	if h.Fleet != nil {
+		pipelines, g = h.Fleet.Pipelines(), h.Fleet.Graph()
+	}
+	for _, p := range pipelines {
+		delete(byName, p.Name)
+		v := pipelineView{Name: p.Name, Source: "vigil", Owner: p.Owner, Team: p.Team, Schedule: p.Schedule.String(), Description: p.Description,
 			Depth: g.Depth(p.Name)}
 		for _, t := range p.Tasks {
 			v.Tasks = append(v.Tasks, t.Name)
 		}
-		if s, ok := byName[p.Name]; ok {
+		if s, ok := states[p.Name]; ok {
 			v.Paused, v.Degraded = s.Paused, s.Degraded
 			if !s.LastRun.IsZero() {
 				v.LastRun = s.LastRun.Format(time.RFC3339)
 			}
+		}
+		out = append(out, v)
+	}
+	// Pipelines known only from OpenLineage events.
+	for _, s := range statesList {
+		if !byName[s.Pipeline] || !strings.HasPrefix(s.Pipeline, "ol:") {
+			continue
+		}
+		v := pipelineView{Name: s.Pipeline, Source: "openlineage", Schedule: "external", Tasks: []string{}}
+		if !s.LastRun.IsZero() {
+			v.LastRun = s.LastRun.Format(time.RFC3339)
 		}
 		out = append(out, v)
 	}

@@ -14,6 +14,8 @@ import (
 	"github.com/vigil-aiops/vigil/internal/etl/connector"
 	"github.com/vigil-aiops/vigil/internal/etl/spec"
 	"github.com/vigil-aiops/vigil/internal/etl/task"
+	"github.com/vigil-aiops/vigil/internal/lineage"
+	"github.com/vigil-aiops/vigil/internal/lineage/forward"
 )
 
 // pipelineRuntime is the pipeline runtime of one Vigil: the controller, the
@@ -21,7 +23,8 @@ import (
 type pipelineRuntime struct {
 	fleet      *spec.Fleet
 	controller *etl.Controller
-	pool       *agent.Pool // nil with no in-process agents
+	pool       *agent.Pool        // nil with no in-process agents
+	forwarder  *forward.Forwarder // nil without an OpenLineage URL
 }
 
 // newRuntime loads the pipelines and builds the controller and the
@@ -43,12 +46,20 @@ func (a *App) newRuntime(cfg config.Config) (*pipelineRuntime, error) {
 		return nil, fmt.Errorf("load pipelines from %s: %w", cfg.ETL.PipelinesDir, err)
 	}
 	logger := a.logger.With("component", "etl")
+	bus := &lineage.Bus{}
+	var fwd *forward.Forwarder
+	if cfg.ETL.OpenLineageURL != "" {
+		fwd = forward.New(forward.Options{URL: cfg.ETL.OpenLineageURL, APIKey: string(cfg.ETL.OpenLineageAPIKey),
+			Outbox: a.state.Outbox(), Logger: a.logger.With("component", "lineage"), Registerer: a.reg})
+		bus.Subscribe(fwd.Emit)
+	}
 	ctrl, err := etl.New(etl.Options{
 		Store:            a.state,
 		Clock:            clock.Real{},
 		Fleet:            fleet,
 		Logger:           logger,
 		Samples:          a.series.NewSelfWriter(a.reg),
+		Events:           bus,
 		LineageNamespace: cfg.ETL.LineageNamespace,
 		Lease:            cfg.ETL.Lease.Std(),
 		AgentTimeout:     cfg.ETL.AgentTimeout.Std(),
@@ -56,7 +67,7 @@ func (a *App) newRuntime(cfg config.Config) (*pipelineRuntime, error) {
 	if err != nil {
 		return nil, err
 	}
-	rt := &pipelineRuntime{fleet: fleet, controller: ctrl}
+	rt := &pipelineRuntime{fleet: fleet, controller: ctrl, forwarder: fwd}
 	if cfg.ETL.Agents > 0 {
 		rt.pool, err = agent.NewPool(agent.PoolOptions{
 			Size:       cfg.ETL.Agents,
@@ -74,10 +85,11 @@ func (a *App) newRuntime(cfg config.Config) (*pipelineRuntime, error) {
 	return rt, nil
 }
 
-// routes returns the runtime's API.
+// routes returns the runtime's API; without a runtime, the read side that
+// shows the runs OpenLineage reported.
 func (rt *pipelineRuntime) routes(a *App, maxBody int64) []api.Route {
 	if rt == nil {
-		return nil
+		return api.ETLRoutes(api.ETL{Store: a.state}, maxBody)
 	}
 	return api.ETLRoutes(api.ETL{Controller: rt.controller, Store: a.state, Fleet: rt.fleet, Pool: rt.pool}, maxBody)
 }
@@ -90,5 +102,8 @@ func (rt *pipelineRuntime) run(ctx context.Context, start func(func() error)) {
 	start(func() error { return rt.controller.Run(ctx) })
 	if rt.pool != nil {
 		start(func() error { return rt.pool.Run(ctx) })
+	}
+	if rt.forwarder != nil {
+		start(func() error { return rt.forwarder.Run(ctx) })
 	}
 }

@@ -10,6 +10,8 @@ import (
 	"github.com/vigil-aiops/vigil/internal/api"
 	"github.com/vigil-aiops/vigil/internal/config"
 	"github.com/vigil-aiops/vigil/internal/demo"
+	"github.com/vigil-aiops/vigil/internal/etl"
+	"github.com/vigil-aiops/vigil/internal/lineage"
 	"github.com/vigil-aiops/vigil/internal/series"
 	"github.com/vigil-aiops/vigil/internal/series/otlp"
 )
@@ -44,6 +46,14 @@ func (a *App) routes(cfg config.Config) []api.Route {
 		{Pattern: "/v1/metrics", Name: "otlp_metrics", Role: config.RoleOperator, Handler: otlpHandler, Ingest: true},
 		{Pattern: "/api/v1/", Name: "prometheus_api", Role: config.RoleViewer, Handler: promAPI},
 	}
+	// OpenLineage events from Airflow, Dagster, Spark or dbt are accepted
+	// whether or not Vigil runs pipelines itself.
+	routes = append(routes, api.Route{Pattern: "/api/v1/lineage", Name: "openlineage", Role: config.RoleOperator, Ingest: true,
+		Handler: lineage.NewHandler(etl.LineageRecorder{Store: a.state}, lineage.Options{
+			MaxBodyBytes: min(cfg.Ingest.MaxBodyBytes, lineage.DefaultMaxBodyBytes),
+			Logger:       a.logger.With("component", "lineage"),
+			Registerer:   a.reg,
+		})})
 	if cfg.ETL.DemoShop {
 		routes = append(routes, api.Route{Pattern: "GET /demo/orders", Name: "demo_orders", Handler: &demo.Shop{}})
 	}

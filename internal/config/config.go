@@ -53,6 +53,11 @@ type ETL struct {
 	AgentTimeout Duration `yaml:"agent_timeout"`
 	// LineageNamespace is the OpenLineage job namespace of Vigil's runs.
 	LineageNamespace string `yaml:"lineage_namespace"`
+	// OpenLineageURL, when set, receives every RunEvent of Vigil's runs
+	// (POST, JSON), delivered through the durable outbox with retries.
+	OpenLineageURL string `yaml:"openlineage_url"`
+	// OpenLineageAPIKey is sent as a bearer token to OpenLineageURL.
+	OpenLineageAPIKey Secret `yaml:"openlineage_api_key"`
 	// DemoShop serves the made-up shop API the example pipelines extract
 	// from, at /demo/orders, without authentication.
 	DemoShop bool `yaml:"demo_shop"`
@@ -399,6 +404,9 @@ func (c *Config) Validate() error {
 	}
 	if c.ETL.Lease <= 0 || c.ETL.AgentTimeout < c.ETL.Lease {
 		bad("etl.agent_timeout", "%s must be at least etl.lease %s, which must be positive", c.ETL.AgentTimeout, c.ETL.Lease)
+	}
+	if u := c.ETL.OpenLineageURL; u != "" && !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") {
+		bad("etl.openlineage_url", "%q must be an http(s) URL", u)
 	}
 	if c.ETL.LineageNamespace == "" {
 		bad("etl.lineage_namespace", "must be set")
