@@ -3,37 +3,19 @@ package nab
 import (
 	"context"
 	"math"
-	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/vigil-aiops/vigil/internal/detect"
+	"github.com/vigil-aiops/vigil/internal/testenv"
 )
 
 // nabDir returns the NAB subset shared beside the checkout
-// (../shared/datasets/nab from the module root) or $VIGIL_NAB_DIR, and skips
-// the test when neither exists.
+// (../shared/datasets/nab from the module root, or under $VIGIL_SHARED_DIR);
+// without it the test skips, or fails under CI=true.
 func nabDir(t *testing.T) string {
 	t.Helper()
-	if dir := os.Getenv("VIGIL_NAB_DIR"); dir != "" {
-		return dir
-	}
-	wd, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for dir := wd; ; dir = filepath.Dir(dir) {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			nab := filepath.Join(dir, "..", "shared", "datasets", "nab")
-			if _, err := os.Stat(nab); err != nil {
-				t.Skipf("NAB data set not found at %s (set VIGIL_NAB_DIR): %v", nab, err)
-			}
-			return nab
-		}
-		if filepath.Dir(dir) == dir {
-			t.Skip("module root not found, so neither is the NAB data set")
-		}
-	}
+	return testenv.SharedDir(t, filepath.Join("datasets", "nab"))
 }
 
 func runNAB(t *testing.T, c *Corpus, name string) [][]float64 {
