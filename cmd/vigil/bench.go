@@ -53,13 +53,16 @@ func newBenchIngestCmd() *cobra.Command {
 			}
 			tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 			fmt.Fprintln(tw, "target\tsamples\tseconds\tsamples/s\tCPU-s per million")
-			for _, r := range []*bench.IngestResult{&rep.Vigil, rep.Prometheus} {
+			for _, r := range []*bench.IngestResult{&rep.Vigil, rep.VigilDetect, rep.Prometheus} {
 				if r != nil {
 					fmt.Fprintf(tw, "%s\t%d\t%.2f\t%.0f\t%.3f\n", r.Target, r.Samples, r.Seconds, r.SamplesPerSecond, r.CPUSecondsPerMillionSamples)
 				}
 			}
 			if rep.Prometheus != nil {
 				fmt.Fprintf(tw, "ratio (Vigil / Prometheus samples/s)\t\t\t%.2f×\t\n", rep.RatioVsPrometheus)
+			}
+			if rep.VigilDetect != nil {
+				fmt.Fprintf(tw, "ratio (with detection / without)\t\t\t%.2f×\t\n", rep.DetectRatio)
 			}
 			return tw.Flush()
 		},
@@ -68,6 +71,7 @@ func newBenchIngestCmd() *cobra.Command {
 	cmd.Flags().IntVar(&opts.BatchSize, "batch", 2000, "samples per request (Prometheus sends up to 2000)")
 	cmd.Flags().IntVar(&opts.Rounds, "rounds", 300, "samples per series")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object")
+	cmd.Flags().BoolVar(&opts.Detect, "detect", false, "also measure with anomaly detection on every series")
 	cmd.Flags().StringVar(&prometheus, "prometheus", "", "also measure this Prometheus binary's remote-write receiver (e.g. /usr/bin/prometheus)")
 	return cmd
 }

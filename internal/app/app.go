@@ -23,6 +23,7 @@ import (
 
 	"github.com/vigil-aiops/vigil/internal/api"
 	"github.com/vigil-aiops/vigil/internal/config"
+	"github.com/vigil-aiops/vigil/internal/engine"
 	"github.com/vigil-aiops/vigil/internal/series"
 	"github.com/vigil-aiops/vigil/internal/state"
 )
@@ -55,6 +56,8 @@ type App struct {
 	series   *series.Store
 	scraper  *series.Scraper
 	runtime  *pipelineRuntime
+	engine   *engine.Engine // nil when disabled
+	signals  *engine.Recent
 	state    *state.Store
 	api      *api.Server
 	listener net.Listener
@@ -151,6 +154,16 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 	}
 	closers = append(closers, a.series.Close)
 
+	if cfg.Engine.Enabled {
+		a.signals = engine.NewRecent(1000)
+		a.engine = engine.New(engine.Options{
+			Writer: a.series.NewSelfWriter("engine", a.reg), Signals: a.signals,
+			MaxSeries: cfg.Engine.MaxSeries, IdleAfter: cfg.Engine.IdleAfter.Std(),
+			Logger: a.logger.With("component", "engine"), Registerer: a.reg,
+		})
+		a.series.Subscribe(a.engine)
+	}
+
 	if a.scraper, err = a.series.NewScraper(a.logger, a.reg); err != nil {
 		return nil, err
 	}
@@ -230,6 +243,18 @@ func (a *App) Run(ctx context.Context) error {
 	g.Go(func() error { return a.series.Run(gctx) })
 	g.Go(func() error { return a.scraper.Run(gctx) })
 	a.runtime.run(gctx, g.Go)
+	if a.engine != nil {
+		g.Go(func() error {
+			for {
+				select {
+				case <-gctx.Done():
+					return nil
+				case <-time.After(time.Minute):
+					a.engine.Reclaim(time.Now())
+				}
+			}
+		})
+	}
 	g.Go(func() error {
 		err := a.server.Serve(a.listener)
 		if errors.Is(err, http.ErrServerClosed) {

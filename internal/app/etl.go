@@ -58,7 +58,7 @@ func (a *App) newRuntime(cfg config.Config) (*pipelineRuntime, error) {
 		Clock:            clock.Real{},
 		Fleet:            fleet,
 		Logger:           logger,
-		Samples:          a.series.NewSelfWriter(a.reg),
+		Samples:          a.series.NewSelfWriter("etl", a.reg),
 		Events:           bus,
 		LineageNamespace: cfg.ETL.LineageNamespace,
 		Lease:            cfg.ETL.Lease.Std(),

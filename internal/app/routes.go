@@ -54,6 +54,9 @@ func (a *App) routes(cfg config.Config) []api.Route {
 			Logger:       a.logger.With("component", "lineage"),
 			Registerer:   a.reg,
 		})})
+	if a.signals != nil {
+		routes = append(routes, api.Route{Pattern: "GET /api/v1/signals", Name: "signals", Role: config.RoleViewer, Handler: a.signals})
+	}
 	if cfg.ETL.DemoShop {
 		routes = append(routes, api.Route{Pattern: "GET /demo/orders", Name: "demo_orders", Handler: &demo.Shop{}})
 	}

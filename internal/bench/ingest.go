@@ -41,6 +41,9 @@ type IngestOptions struct {
 	VigilArgs []string
 	// PrometheusBinary, when set, is measured too, on the same requests.
 	PrometheusBinary string
+	// Detect also measures Vigil with anomaly detection on every series;
+	// the main measurement runs with detection off, as pure ingestion.
+	Detect bool
 	// Progress receives progress lines.
 	Progress io.Writer
 }
@@ -63,6 +66,10 @@ type IngestReport struct {
 	BatchSize                   int           `json:"batch_size"`
 	Vigil                       IngestResult  `json:"vigil"`
 	Prometheus                  *IngestResult `json:"prometheus,omitempty"`
+	// VigilDetect is Vigil with detection on every series, and
+	// DetectRatio its throughput over VigilDetect's without.
+	VigilDetect *IngestResult `json:"vigil_detect,omitempty"`
+	DetectRatio float64       `json:"detect_ratio,omitempty"`
 	// RatioVsPrometheus is Vigil's samples/s over Prometheus's.
 	RatioVsPrometheus float64 `json:"ratio_vs_prometheus,omitempty"`
 }
@@ -79,12 +86,25 @@ func Ingest(ctx context.Context, opts IngestOptions) (IngestReport, error) {
 	shards := encodeRequests(opts.Series, opts.BatchSize, opts.Rounds, start)
 
 	rep := IngestReport{Series: opts.Series, BatchSize: opts.BatchSize}
-	vigil, err := measure(ctx, "vigil", shards, opts.Progress, func(dir, addr string) *exec.Cmd {
-		args := append([]string{"serve", "--data-dir", dir, "--listen", addr}, opts.VigilArgs...)
-		return exec.CommandContext(ctx, opts.VigilBinary, args...)
-	})
+	vigilWith := func(name string, detect bool) (IngestResult, error) {
+		return measure(ctx, name, shards, opts.Progress, func(dir, addr string) *exec.Cmd {
+			cfg := filepath.Join(dir, "vigil.yaml")
+			_ = os.WriteFile(cfg, []byte(fmt.Sprintf("engine:\n  enabled: %t\n", detect)), 0o600)
+			args := append([]string{"serve", "--config", cfg, "--data-dir", filepath.Join(dir, "data"), "--listen", addr}, opts.VigilArgs...)
+			return exec.CommandContext(ctx, opts.VigilBinary, args...)
+		})
+	}
+	vigil, err := vigilWith("vigil", false)
 	if err != nil {
 		return rep, err
+	}
+	if opts.Detect {
+		d, err := vigilWith("vigil+detect", true)
+		if err != nil {
+			return rep, err
+		}
+		rep.VigilDetect = &d
+		rep.DetectRatio = d.SamplesPerSecond / vigil.SamplesPerSecond
 	}
 	rep.Vigil = vigil
 	rep.SamplesPerSecond = vigil.SamplesPerSecond

@@ -32,7 +32,18 @@ type Config struct {
 	State         State          `yaml:"state"`
 	Auth          Auth           `yaml:"auth"`
 	ETL           ETL            `yaml:"etl"`
+	Engine        Engine         `yaml:"engine"`
 	ScrapeConfigs []ScrapeConfig `yaml:"scrape_configs"`
+}
+
+// Engine configures anomaly detection on every stored series.
+type Engine struct {
+	// Enabled runs a detector on every float series.
+	Enabled bool `yaml:"enabled"`
+	// MaxSeries bounds the series with detector state (about 4 KiB each).
+	MaxSeries int `yaml:"max_series"`
+	// IdleAfter reclaims the state of a series silent for this long.
+	IdleAfter Duration `yaml:"idle_after"`
 }
 
 // ETL configures the built-in pipeline runtime.
@@ -210,6 +221,7 @@ func Default() Config {
 			FanoutQueue:           1024,
 			MaxConcurrentRequests: 16,
 		},
+		Engine: Engine{Enabled: true, MaxSeries: 200_000, IdleAfter: Duration(time.Hour)},
 		ETL: ETL{
 			Agents:           2,
 			Slots:            4,
@@ -398,6 +410,9 @@ func (c *Config) Validate() error {
 	}
 	if u := string(c.State.PostgresURL); u != "" && !strings.HasPrefix(u, "postgres://") && !strings.HasPrefix(u, "postgresql://") {
 		bad("state.postgres_url", "must start with postgres:// or postgresql://")
+	}
+	if c.Engine.MaxSeries <= 0 || c.Engine.IdleAfter <= 0 {
+		bad("engine", "max_series and idle_after must be positive")
 	}
 	if c.ETL.Agents < 0 || c.ETL.Slots <= 0 {
 		bad("etl", "agents must not be negative and slots must be positive")

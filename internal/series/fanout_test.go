@@ -94,7 +94,7 @@ func TestSelfWriterStoresAndFansOut(t *testing.T) {
 	rec := &recorder{}
 	s.Subscribe(rec)
 	stop := runStore(t, s)
-	w := s.NewSelfWriter(s.reg)
+	w := s.NewSelfWriter("test", s.reg)
 	at := s.now.Add(-time.Minute)
 	w.Write("vigil_etl_run_duration_seconds", map[string]string{"pipeline": "orders"}, at, 12.5)
 	w.Write("vigil_etl_run_duration_seconds", map[string]string{"pipeline": "orders"}, at.Add(-time.Hour), 1) // Out of order: refused, counted.

@@ -18,11 +18,13 @@ type SelfWriter struct {
 	errors prometheus.Counter
 }
 
-// NewSelfWriter returns a writer into s.
-func (s *Store) NewSelfWriter(reg prometheus.Registerer) *SelfWriter {
+// NewSelfWriter returns a writer into s for the named component, which
+// labels its error counter.
+func (s *Store) NewSelfWriter(component string, reg prometheus.Registerer) *SelfWriter {
 	w := &SelfWriter{s: s, errors: prometheus.NewCounter(prometheus.CounterOpts{
-		Name: "vigil_series_self_write_errors_total",
-		Help: "Samples from Vigil's own components that storage refused.",
+		Name:        "vigil_series_self_write_errors_total",
+		Help:        "Samples from Vigil's own components that storage refused.",
+		ConstLabels: prometheus.Labels{"component": component},
 	})}
 	reg.MustRegister(w.errors)
 	return w
@@ -46,5 +48,53 @@ func (w *SelfWriter) Write(name string, lbls map[string]string, t time.Time, v f
 	if err := app.Commit(); err != nil {
 		w.errors.Inc()
 		w.s.logger.Warn("self-metric commit failed", "name", name, "err", err)
+	}
+}
+
+// Point is one sample of a series Vigil derives, such as an anomaly score.
+type Point struct {
+	Name   string
+	Labels Labels // The labels besides the name; __name__ in it is replaced.
+	// ExtraName=ExtraValue, when ExtraName is set, is added, replacing a
+	// label of Labels with the same name.
+	ExtraName, ExtraValue string
+	T                     int64 // milliseconds
+	V                     float64
+}
+
+// WriteBatch stores points in one commit, through the same appender as
+// every receiver but without showing them to observers, so that what an
+// observer derives never comes back to it. Points storage refuses (out of
+// order, invalid) are counted and skipped.
+func (w *SelfWriter) WriteBatch(points []Point) {
+	if len(points) == 0 {
+		return
+	}
+	app := w.s.db.AppenderV2(context.Background())
+	b := labels.NewScratchBuilder(16)
+	for _, p := range points {
+		b.Reset()
+		b.Add(labels.MetricName, p.Name)
+		p.Labels.ls.Range(func(l labels.Label) {
+			if l.Name != labels.MetricName && l.Name != p.ExtraName {
+				b.Add(l.Name, l.Value)
+			}
+		})
+		if p.ExtraName != "" {
+			b.Add(p.ExtraName, p.ExtraValue)
+		}
+		b.Sort()
+		ls := b.Labels()
+		if err := w.s.limits.validate(ls); err != nil {
+			w.errors.Inc()
+			continue
+		}
+		if _, err := app.Append(0, ls, 0, p.T, p.V, nil, nil, storage.AppendV2Options{}); err != nil {
+			w.errors.Inc()
+		}
+	}
+	if err := app.Commit(); err != nil {
+		w.errors.Inc()
+		w.s.logger.Warn("derived samples commit failed", "err", err)
 	}
 }

@@ -1,0 +1,240 @@
+// Package engine runs the anomaly detectors on live data: every float
+// sample the series store accepts reaches it through the fan-out, each
+// series gets its own streaming detector with an automatic baseline, and
+// the engine writes the anomaly score back as a series
+// (vigil_anomaly_score{source_metric="…", …}) and reports Signals when a
+// series turns anomalous or drifts.
+//
+// It holds detector state in memory, bounded by a maximum number of series,
+// and reclaims the state of series that stop reporting. It does not decide
+// what is an incident; that is the incident manager's job.
+package engine
+
+import (
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/vigil-aiops/vigil/internal/detect"
+	"github.com/vigil-aiops/vigil/internal/series"
+)
+
+// Signal kinds.
+const (
+	KindAnomaly = "anomaly"
+	KindDrift   = "drift"
+)
+
+// ScoreMetric is the series the engine writes per observed series.
+const ScoreMetric = "vigil_anomaly_score"
+
+// Signal is something unusual about one series, with what a person needs
+// to check it.
+type Signal struct {
+	Kind string
+	// Subject names the series: its labels as {a="b", ...}.
+	Subject  string
+	Labels   map[string]string
+	At       time.Time
+	Observed float64
+	Expected detect.Range
+	// Score is the anomaly probability in [0, 1].
+	Score float64
+	// Detectors names the parts of the detector that fired.
+	Detectors string
+}
+
+// SignalSink receives Signals; it must not block.
+type SignalSink interface {
+	Signal(Signal)
+}
+
+// Options configure an Engine.
+type Options struct {
+	// Writer stores the scores; nil writes none.
+	Writer *series.SelfWriter
+	// Signals receives Signals; nil drops them.
+	Signals SignalSink
+	// MaxSeries bounds the series with detector state; more are counted
+	// and not observed until others are reclaimed.
+	MaxSeries int
+	// IdleAfter reclaims the state of a series with no sample for this
+	// long, measured in sample time.
+	IdleAfter time.Duration
+	// NewDetector makes a series' detector; nil means detect.NameEnsemble.
+	NewDetector func() (detect.Detector, error)
+	Logger      *slog.Logger
+	Registerer  prometheus.Registerer
+}
+
+const stripes = 16
+
+// Engine observes samples; it implements series.Observer.
+type Engine struct {
+	opts    Options
+	stripes [stripes]stripe
+	tracked atomic.Int64 // Series with state, across stripes.
+	m       metrics
+}
+
+type stripe struct {
+	mu     sync.Mutex
+	series map[uint64]*state
+	points []series.Point // Reused buffer of scores to write.
+}
+
+type state struct {
+	d        detect.Detector
+	lastT    int64
+	alerting bool
+}
+
+type metrics struct {
+	tracked prometheus.GaugeFunc
+	samples prometheus.Counter
+	dropped prometheus.Counter
+	signals *prometheus.CounterVec
+	reclaim prometheus.Counter
+}
+
+// New returns an engine; subscribe it to the series store.
+func New(opts Options) *Engine {
+	if opts.NewDetector == nil {
+		opts.NewDetector = func() (detect.Detector, error) { return detect.New(detect.NameEnsemble) }
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	e := &Engine{opts: opts}
+	for i := range e.stripes {
+		e.stripes[i].series = map[uint64]*state{}
+	}
+	e.m = metrics{
+		samples: prometheus.NewCounter(prometheus.CounterOpts{Name: "vigil_engine_samples_total", Help: "Samples run through a detector."}),
+		dropped: prometheus.NewCounter(prometheus.CounterOpts{Name: "vigil_engine_samples_unobserved_total", Help: "Samples of series beyond engine max_series, not observed."}),
+		reclaim: prometheus.NewCounter(prometheus.CounterOpts{Name: "vigil_engine_series_reclaimed_total", Help: "Series whose detector state was dropped after they went idle."}),
+		signals: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "vigil_engine_signals_total", Help: "Signals emitted, by kind."}, []string{"kind"}),
+	}
+	e.m.tracked = prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "vigil_engine_series", Help: "Series with detector state."},
+		func() float64 { return float64(e.Series()) })
+	e.m.signals.WithLabelValues(KindAnomaly)
+	e.m.signals.WithLabelValues(KindDrift)
+	opts.Registerer.MustRegister(e.m.tracked, e.m.samples, e.m.dropped, e.m.reclaim, e.m.signals)
+	return e
+}
+
+// Series returns how many series have detector state.
+func (e *Engine) Series() int { return int(e.tracked.Load()) }
+
+// derived reports whether a series is one Vigil derives from others:
+// observing it would feed the engine its own output.
+func derived(name string) bool { return strings.HasPrefix(name, "vigil_anomaly") }
+
+// Observe implements series.Observer. The fan-out calls it from one
+// goroutine per shard, and a series is always in the same shard, so the
+// samples of a series arrive in order.
+func (e *Engine) Observe(batch []series.Sample) {
+	if len(batch) == 0 {
+		return
+	}
+	// A batch holds one shard's samples; stripe by series, lock each once.
+	var byStripe [stripes][]int
+	for i, smp := range batch {
+		byStripe[smp.Ref%stripes] = append(byStripe[smp.Ref%stripes], i)
+	}
+	for si, idx := range byStripe {
+		if len(idx) > 0 {
+			e.observeStripe(&e.stripes[si], batch, idx)
+		}
+	}
+}
+
+func (e *Engine) observeStripe(s *stripe, batch []series.Sample, idx []int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.points = s.points[:0]
+	var signals []Signal
+	observed := 0
+	for _, i := range idx {
+		smp := batch[i]
+		name := smp.Labels.Get("__name__")
+		if derived(name) {
+			continue
+		}
+		st := s.series[smp.Ref]
+		if st == nil {
+			if e.opts.MaxSeries > 0 && e.Series() >= e.opts.MaxSeries {
+				e.m.dropped.Inc()
+				continue
+			}
+			d, err := e.opts.NewDetector()
+			if err != nil {
+				e.opts.Logger.Error("new detector", "err", err)
+				continue
+			}
+			st = &state{d: d}
+			s.series[smp.Ref] = st
+			e.tracked.Add(1)
+		}
+		if smp.T <= st.lastT {
+			continue // Duplicate or out of order: the detector sees time move forward only.
+		}
+		st.lastT = smp.T
+		res := st.d.Observe(detect.Sample{T: smp.T, V: smp.V})
+		observed++
+		if e.opts.Writer != nil {
+			s.points = append(s.points, series.Point{Name: ScoreMetric, Labels: smp.Labels,
+				ExtraName: "source_metric", ExtraValue: name, T: smp.T, V: res.Probability})
+		}
+		if res.Alert && !st.alerting {
+			signals = append(signals, signal(KindAnomaly, smp, res))
+		}
+		st.alerting = res.Alert
+		if res.Drift {
+			signals = append(signals, signal(KindDrift, smp, res))
+		}
+	}
+	e.m.samples.Add(float64(observed))
+	if e.opts.Writer != nil {
+		e.opts.Writer.WriteBatch(s.points)
+	}
+	for _, sg := range signals {
+		e.m.signals.WithLabelValues(sg.Kind).Inc()
+		if e.opts.Signals != nil {
+			e.opts.Signals.Signal(sg)
+		}
+	}
+}
+
+func signal(kind string, smp series.Sample, res detect.Result) Signal {
+	return Signal{Kind: kind, Subject: smp.Labels.String(), Labels: smp.Labels.Map(), At: time.UnixMilli(smp.T).UTC(),
+		Observed: smp.V, Expected: res.Expected, Score: res.Probability, Detectors: res.Fired.String()}
+}
+
+// Reclaim drops the state of series with no sample since now-IdleAfter,
+// in sample time, and returns how many it dropped.
+func (e *Engine) Reclaim(now time.Time) int {
+	if e.opts.IdleAfter <= 0 {
+		return 0
+	}
+	cutoff := now.Add(-e.opts.IdleAfter).UnixMilli()
+	n := 0
+	for i := range e.stripes {
+		s := &e.stripes[i]
+		s.mu.Lock()
+		for ref, st := range s.series {
+			if st.lastT < cutoff {
+				delete(s.series, ref)
+				e.tracked.Add(-1)
+				n++
+			}
+		}
+		s.mu.Unlock()
+	}
+	e.m.reclaim.Add(float64(n))
+	return n
+}
