@@ -161,6 +161,9 @@ func (at *attempt) runCopy(ctx context.Context) error {
 			started = true
 			go func() {
 				st, err := sink.Write(ctx, run, b.Schema, batches)
+				if err != nil {
+					cancel() // Stop the reader: nothing more can be loaded.
+				}
 				done <- written{st, err}
 			}()
 		}
@@ -180,11 +183,14 @@ func (at *attempt) runCopy(ctx context.Context) error {
 	}
 	if readErr != nil {
 		cancel() // The sink rolls back.
-		if started {
-			<-done
-		}
 		if dead != nil {
 			dead.Abort()
+		}
+		if started {
+			// A sink that failed first stopped the read: its error is the cause.
+			if w := <-done; w.err != nil && !errors.Is(w.err, context.Canceled) {
+				return fmt.Errorf("sink: %w", w.err)
+			}
 		}
 		return readErr
 	}

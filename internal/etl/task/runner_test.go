@@ -175,3 +175,29 @@ func TestTimeoutIsClassified(t *testing.T) {
 		t.Fatalf("got %q (%s)", res.Error, res.Class)
 	}
 }
+
+// TestSinkFailureIsNotATimeout loads many batches into a table whose
+// schema does not fit: the sink fails at once, and the attempt must report
+// the sink's class, not wait for its timeout.
+func TestSinkFailureIsNotATimeout(t *testing.T) {
+	f := newFixture(t)
+	db, err := sql.Open("sqlite", filepath.Join(f.dir, "warehouse.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec("CREATE TABLE wide (x TEXT)"); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	task := spec.Task{Name: "gen", Kind: spec.KindExtract,
+		Source: &spec.Endpoint{Connector: "generate", Settings: map[string]any{"rows": 20000, "seed": 1, "batch_size": 10,
+			"columns": []any{map[string]any{"name": "id", "type": "int", "dist": "sequence"}}}},
+		Sink: &spec.Endpoint{Connector: "sqlite", Settings: map[string]any{"path": "warehouse.db", "table": "wide", "mode": "append"}}}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	began := time.Now()
+	res := f.runner.Run(ctx, f.assignment("gen/x", 1, task))
+	if !res.Failed() || res.Class == "timeout" || time.Since(began) > 5*time.Second {
+		t.Fatalf("got %q (%s) after %s; want the sink's error at once", res.Error, res.Class, time.Since(began))
+	}
+}
