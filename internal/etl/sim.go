@@ -54,6 +54,11 @@ type SimOptions struct {
 	Dir string
 	// Model shapes the attempts; its Seed is replaced by Seed.
 	Model agent.SimModel
+	// Wrap, when set, is called once with the simulated clock, the runner
+	// the agents would get and the controller, and returns the runner and
+	// the controller the agents use instead: this is how fault injection
+	// (chaos.Injector.Wrap) reaches the simulation.
+	Wrap func(c clock.Clock, runner agent.Modeller, ctrl agent.Controller) (agent.Runner, agent.Controller)
 	// Logger, Samples and Events are given to the controller.
 	Logger  *slog.Logger
 	Samples SampleWriter
@@ -133,11 +138,19 @@ func Simulate(ctx context.Context, opts SimOptions) (_ SimResult, err error) {
 	}
 	model := opts.Model
 	model.Seed = opts.Seed
+	sr := agent.NewSimRunner(model, sim)
+	var (
+		runner agent.Runner     = sr
+		view   agent.Controller = ctrl
+	)
+	if opts.Wrap != nil {
+		runner, view = opts.Wrap(sim, sr, ctrl)
+	}
 	pool, err := agent.NewPool(agent.PoolOptions{
 		Size:           opts.Agents,
 		Capacity:       agent.Capacity{Slots: opts.Slots, CPU: 8, Memory: 32 << 30},
-		Controller:     ctrl,
-		Runner:         agent.NewSimRunner(model, sim),
+		Controller:     view,
+		Runner:         runner,
 		Clock:          sim,
 		HeartbeatEvery: time.Minute,
 		Logger:         opts.Logger,
