@@ -173,3 +173,21 @@ func TestSimIsDeterministic(t *testing.T) {
 		t.Fatal("different seeds, same digest")
 	}
 }
+
+func TestSimWithFaults(t *testing.T) {
+	truth := filepath.Join(t.TempDir(), "truth.jsonl")
+	out, err := run(t, "sim", "--pipelines", "5", "--days", "2", "--seed", "2", "--faults-per-kind", "1", "--truth", truth, "--json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r struct {
+		Faults int `json:"faults"`
+	}
+	if err := json.Unmarshal([]byte(out[strings.Index(out, "{"):]), &r); err != nil || r.Faults < 11 {
+		t.Fatalf("faults %d (want one of each of the 11 kinds): %v %s", r.Faults, err, out)
+	}
+	b, err := os.ReadFile(truth)
+	if err != nil || !strings.Contains(string(b), `"fault":`) {
+		t.Fatalf("ground truth: %v %s", err, b)
+	}
+}
