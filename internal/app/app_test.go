@@ -47,11 +47,16 @@ func TestMain(m *testing.M) {
 	)
 }
 
-// serveChild runs Vigil with --data-dir and --listen given as args[0], args[1].
+// serveChild runs Vigil with --data-dir and --listen given as args[0],
+// args[1], and --config as args[2] when given.
 func serveChild(args []string) int {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	a, err := app.New(ctx, app.Options{DataDir: args[0], Listen: args[1], Build: app.BuildInfo{Version: "test"}})
+	opts := app.Options{DataDir: args[0], Listen: args[1], Build: app.BuildInfo{Version: "test"}}
+	if len(args) > 2 {
+		opts.ConfigFile = args[2]
+	}
+	a, err := app.New(ctx, opts)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1

@@ -22,7 +22,7 @@ import (
 
 // startChild runs Vigil as a separate process (this test binary in child
 // mode) on dataDir and waits until it is ready.
-func startChild(t *testing.T, dataDir string) (*exec.Cmd, string) {
+func startChild(t *testing.T, dataDir string, config ...string) (*exec.Cmd, string) {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -31,7 +31,7 @@ func startChild(t *testing.T, dataDir string) (*exec.Cmd, string) {
 	addr := l.Addr().String()
 	l.Close()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), childEnv+"="+dataDir+"\x1f"+addr)
+	cmd.Env = append(os.Environ(), childEnv+"="+strings.Join(append([]string{dataDir, addr}, config...), "\x1f"))
 	var logs bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	if err := cmd.Start(); err != nil {

@@ -255,3 +255,92 @@ func writeFile(t *testing.T, path, content string) {
 		t.Fatal(err)
 	}
 }
+
+// TestControllerKilledMidRunResumes kills Vigil with SIGKILL while the
+// second task of a run waits on a slow source, restarts it on the same
+// data, and checks that the run finishes, the completed first task is not
+// run again, and the warehouse holds each row once.
+func TestControllerKilledMidRunResumes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end: runs Vigil as a process")
+	}
+	var calls atomic.Int32
+	hanging := make(chan struct{})
+	src := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if calls.Add(1) == 1 {
+			close(hanging)
+			select {
+			case <-r.Context().Done():
+			case <-time.After(time.Minute):
+			}
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `{"data": [{"id": 10, "amount": 1.5}, {"id": 11, "amount": 2.5}]}`)
+	}))
+	defer src.Close()
+	dir := t.TempDir()
+	pipes, work := filepath.Join(dir, "pipelines"), filepath.Join(dir, "work")
+	for _, d := range []string{pipes, work} {
+		if err := os.MkdirAll(d, 0o750); err != nil {
+			t.Fatal(err)
+		}
+	}
+	writeFile(t, filepath.Join(work, "orders.csv"), "id,amount\n1,10.5\n2,-1\n3,7\n")
+	writeFile(t, filepath.Join(pipes, "_fleet.yaml"), "external: [shop.orders, shop.api]\n")
+	writeFile(t, filepath.Join(pipes, "two.yaml"), fmt.Sprintf(`name: two
+owner: a@example.org
+team: t
+schedule: {interval: 1h}
+catchup: none
+tasks:
+  - name: first
+    kind: extract
+    inputs: [shop.orders]
+    source: {connector: csv, settings: {path: orders.csv}}
+    sink: {connector: sqlite, settings: {path: warehouse.db, table: orders, mode: append}}
+    outputs: [warehouse.orders]
+  - name: second
+    kind: extract
+    depends_on: [first]
+    inputs: [shop.api]
+    source: {connector: http, settings: {url: %q, records: data}}
+    sink: {connector: sqlite, settings: {path: warehouse.db, table: api_orders, mode: append}}
+    outputs: [warehouse.api_orders]
+    retries: {count: 2, backoff: 1s, transient: [connection, timeout]}
+`, src.URL))
+	cfg := filepath.Join(dir, "vigil.yaml")
+	writeFile(t, cfg, fmt.Sprintf("etl:\n  pipelines_dir: %s\n  work_dir: %s\n  agents: 1\n  lease: 2s\n  agent_timeout: 4s\n", pipes, work))
+	data := filepath.Join(dir, "data")
+
+	cmd, addr := startChild(t, data, cfg)
+	c := client{base: "http://" + addr}
+	if code, body := c.do(t, "POST", "/api/v1/pipelines/two/trigger", []byte(`{"reason": "test", "logical_time": "2026-11-24T12:00:00Z"}`), nil); code != 201 {
+		t.Fatalf("trigger: %d %s", code, body)
+	}
+	select {
+	case <-hanging:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the second task never started")
+	}
+	if err := cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Wait()
+
+	_, addr = startChild(t, data, cfg)
+	c = client{base: "http://" + addr}
+	v := waitRun(t, c, "/api/v1/runs/two/2026-11-24T12:00:00Z")
+	if v.Run.State != "success" || len(v.Tasks) != 2 {
+		t.Fatalf("run after restart: %+v", v)
+	}
+	if v.Tasks[0].Task != "first" || v.Tasks[0].Attempt != 1 {
+		t.Fatalf("the completed first task ran again: %+v", v.Tasks[0])
+	}
+	if v.Tasks[1].Attempt < 2 {
+		t.Fatalf("the in-flight second task was not dispatched again: %+v", v.Tasks[1])
+	}
+	if n := countRows(t, filepath.Join(work, "warehouse.db")); n != 3 {
+		t.Fatalf("orders: %d rows, want 3", n)
+	}
+}
