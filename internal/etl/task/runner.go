@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"time"
 
 	"github.com/vigil-aiops/vigil/internal/etl/agent"
@@ -50,8 +51,16 @@ func (at *attempt) logf(level, format string, args ...any) {
 
 // Run implements agent.Runner. It returns when the attempt is done or ctx,
 // whose deadline is the attempt's timeout, ends.
+//
+// CPU time is measured per attempt: the goroutines doing its work are
+// locked to their OS threads, whose CPU clocks are read before and after.
+// Peak memory is not measurable for one attempt among others in a shared
+// Go heap and is reported as zero.
 func (r *Runner) Run(ctx context.Context, a agent.Assignment) agent.Result {
 	at := &attempt{r: r, a: a}
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	cpu0 := threadCPU()
 	began := r.now()
 	at.logf("info", "attempt %d of %s/%s (%s) started", a.Attempt, a.Pipeline, a.Spec.Name, a.Spec.Kind)
 	var err error
@@ -64,6 +73,7 @@ func (r *Runner) Run(ctx context.Context, a agent.Assignment) agent.Result {
 		err = at.runCopy(ctx)
 	}
 	at.usage.Wall = r.now().Sub(began)
+	at.usage.CPU += threadCPU() - cpu0
 	res := agent.Result{Usage: at.usage, Logs: at.logs}
 	if err != nil {
 		if ctx.Err() != nil && errors.Is(err, context.DeadlineExceeded) {
@@ -153,6 +163,7 @@ func (at *attempt) runCopy(ctx context.Context) error {
 	type written struct {
 		stats connector.WriteStats
 		err   error
+		cpu   time.Duration
 	}
 	done := make(chan written, 1)
 	started := false
@@ -160,11 +171,14 @@ func (at *attempt) runCopy(ctx context.Context) error {
 		if !started {
 			started = true
 			go func() {
+				runtime.LockOSThread()
+				defer runtime.UnlockOSThread()
+				cpu0 := threadCPU()
 				st, err := sink.Write(ctx, run, b.Schema, batches)
 				if err != nil {
 					cancel() // Stop the reader: nothing more can be loaded.
 				}
-				done <- written{st, err}
+				done <- written{st, err, threadCPU() - cpu0}
 			}()
 		}
 		select {
@@ -205,6 +219,7 @@ func (at *attempt) runCopy(ctx context.Context) error {
 	}
 	close(batches)
 	w := <-done
+	at.usage.CPU += w.cpu
 	if w.err != nil {
 		if dead != nil {
 			dead.Abort()

@@ -83,7 +83,7 @@ func TestCopyIsIdempotentPerRun(t *testing.T) {
 	if res.Failed() {
 		t.Fatalf("attempt 1: %s (%s)", res.Error, res.Class)
 	}
-	if res.RowsIn != 4 || res.RowsOut != 3 || res.Bytes == 0 || res.Wall <= 0 || len(res.Logs) == 0 {
+	if res.RowsIn != 4 || res.RowsOut != 3 || res.Bytes == 0 || res.Wall <= 0 || res.CPU <= 0 || res.CPU > 10*res.Wall || len(res.Logs) == 0 {
 		t.Fatalf("usage %+v, %d log lines", res.Usage, len(res.Logs))
 	}
 	// A retry of the same run replaces that run's rows instead of adding to them.
