@@ -234,6 +234,7 @@ func (c *Controller) Report(ctx context.Context, agentID string, ref agent.Attem
 		return fmt.Errorf("report of attempt %d of %s/%s by %s: %w", ref.Attempt, ref.RunID, ref.Task, agentID, ErrLeaseLost)
 	}
 	t.rec.Usage = usage(res.Usage)
+	t.output = res.Output
 	c.appendLogs(b, t, res.Logs)
 	if res.Failed() {
 		class := string(res.Class)

@@ -3,6 +3,7 @@ package etl
 import (
 	"time"
 
+	"github.com/vigil-aiops/vigil/internal/etl/agent"
 	"github.com/vigil-aiops/vigil/internal/lineage"
 	"github.com/vigil-aiops/vigil/internal/state"
 )
@@ -82,6 +83,9 @@ func taskRun(t *task, withUsage bool) lineage.TaskRun {
 		}
 		if len(tr.Outputs) == 1 {
 			tr.Outputs[0].Rows, tr.Outputs[0].Bytes = &u.RowsOut, &u.Bytes
+			if t.output != nil {
+				tr.Outputs[0].Fields, tr.Outputs[0].Columns = profileFacets(t.output)
+			}
 		}
 	}
 	return tr
@@ -114,4 +118,18 @@ func (c *Controller) emitAttemptEnd(b *batch, t *task, st state.AttemptState, no
 		tr.Failure = &lineage.Failure{Message: msg}
 	}
 	c.emit(b, func(lb *lineage.Builder) (lineage.RunEvent, error) { return lb.TaskEvent(typ, tr, now) })
+}
+
+// profileFacets turns an attempt's output profile into the schema fields
+// and column metrics of its output dataset.
+func profileFacets(p *agent.Profile) ([]lineage.SchemaField, map[string]lineage.ColumnMetrics) {
+	fields := make([]lineage.SchemaField, 0, len(p.Columns))
+	cols := make(map[string]lineage.ColumnMetrics, len(p.Columns))
+	for i, c := range p.Columns {
+		fields = append(fields, lineage.SchemaField{Name: c.Name, Type: c.Type, OrdinalPosition: int64(i + 1)})
+		count := float64(c.Count)
+		cols[c.Name] = lineage.ColumnMetrics{NullCount: &c.Nulls, DistinctCount: &c.Distinct, Count: &count,
+			Min: c.Min, Max: c.Max, Sum: c.Sum, Quantiles: c.Quantiles}
+	}
+	return fields, cols
 }

@@ -38,6 +38,9 @@ type task struct {
 	// endpoints are the connector endpoints the task touches; it waits
 	// while a circuit on one of them is open.
 	endpoints []string
+	// output profiles what the last successful attempt wrote; it is kept in
+	// memory for the lineage event of that attempt only.
+	output *agent.Profile
 	// storedLease is the lease as last written to the store; heartbeats
 	// extend the lease in memory and write it only when the stored one
 	// nears its end.

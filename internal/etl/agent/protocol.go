@@ -86,6 +86,28 @@ type Result struct {
 	// such as an HTTP Retry-After; zero if it did not say.
 	RetryAfter time.Duration
 	Logs       []LogLine
+	// Output profiles what the attempt wrote, for the OpenLineage schema
+	// and dataQualityMetrics facets; nil when there is nothing to profile.
+	Output *Profile `json:",omitempty"`
+}
+
+// Profile describes a dataset an attempt wrote: its columns and their data
+// quality metrics.
+type Profile struct {
+	Columns []ColumnProfile
+}
+
+// ColumnProfile is one column's type and metrics. Min, Max, Sum and
+// Quantiles are set for numeric columns only.
+type ColumnProfile struct {
+	Name      string
+	Type      string
+	Count     int64 // Non-null values.
+	Nulls     int64
+	Distinct  int64
+	Min, Max  *float64           `json:",omitempty"`
+	Sum       *float64           `json:",omitempty"`
+	Quantiles map[string]float64 `json:",omitempty"`
 }
 
 // Failed reports whether the attempt failed.

@@ -39,10 +39,11 @@ func New(reg *connector.Registry, logger *slog.Logger, now func() time.Time) *Ru
 
 // attempt collects what one attempt did.
 type attempt struct {
-	r     *Runner
-	a     agent.Assignment
-	usage agent.Usage
-	logs  []agent.LogLine
+	r      *Runner
+	a      agent.Assignment
+	usage  agent.Usage
+	logs   []agent.LogLine
+	output *agent.Profile
 }
 
 func (at *attempt) logf(level, format string, args ...any) {
@@ -90,6 +91,7 @@ func (r *Runner) Run(ctx context.Context, a agent.Assignment) agent.Result {
 	}
 	at.logf("info", "done: %d rows in, %d rows out, %d bytes in %s", at.usage.RowsIn, at.usage.RowsOut, at.usage.Bytes, at.usage.Wall)
 	res.Logs = at.logs
+	res.Output = at.output
 	return res
 }
 
@@ -160,6 +162,7 @@ func (at *attempt) runCopy(ctx context.Context) error {
 	}
 
 	batches := make(chan connector.Batch, 4)
+	prof := transform.NewProfiler()
 	type written struct {
 		stats connector.WriteStats
 		err   error
@@ -183,6 +186,7 @@ func (at *attempt) runCopy(ctx context.Context) error {
 		}
 		select {
 		case batches <- b:
+			prof.Add(b)
 			return nil
 		case <-ctx.Done():
 			return ctx.Err()
@@ -232,6 +236,7 @@ func (at *attempt) runCopy(ctx context.Context) error {
 		}
 	}
 	st := chain.Stats()
+	at.output = profileOf(prof)
 	at.usage.RowsOut = w.stats.RowsWritten
 	at.usage.Bytes = w.stats.Bytes
 	if st.Filtered+st.Skipped+st.DeadLettered > 0 {
@@ -262,4 +267,38 @@ func steps(in []spec.Step) []transform.Step {
 		out = append(out, st)
 	}
 	return out
+}
+
+// profileOf converts the profile of the rows written for the protocol.
+func profileOf(p *transform.Profiler) *agent.Profile {
+	cols := p.Columns()
+	if len(cols) == 0 {
+		return nil
+	}
+	out := &agent.Profile{Columns: make([]agent.ColumnProfile, 0, len(cols))}
+	for _, c := range cols {
+		cp := agent.ColumnProfile{Name: c.Name, Type: string(c.Type), Count: c.Count, Nulls: c.Nulls, Distinct: c.Distinct, Quantiles: c.Quantiles}
+		if c.Type == connector.TypeInt || c.Type == connector.TypeFloat {
+			cp.Min, cp.Max = number(c.Min), number(c.Max)
+			if c.Count > 0 {
+				sum := c.Sum
+				cp.Sum = &sum
+			}
+		}
+		out.Columns = append(out.Columns, cp)
+	}
+	return out
+}
+
+func number(v any) *float64 {
+	var f float64
+	switch x := v.(type) {
+	case int64:
+		f = float64(x)
+	case float64:
+		f = x
+	default:
+		return nil
+	}
+	return &f
 }
