@@ -12,6 +12,7 @@ package engine
 
 import (
 	"log/slog"
+	"math"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -91,7 +92,18 @@ type state struct {
 	d        detect.Detector
 	lastT    int64
 	alerting bool
+	// The score last written, and when: scores are written when they move
+	// or once a minute, which keeps the series current for PromQL (whose
+	// lookback is minutes) at a fraction of the appends.
+	writtenT int64
+	written  float64
 }
+
+// Score write-back thresholds.
+const (
+	scoreEvery = int64(time.Minute / time.Millisecond)
+	scoreMove  = 0.05
+)
 
 type metrics struct {
 	tracked prometheus.GaugeFunc
@@ -186,9 +198,10 @@ func (e *Engine) observeStripe(s *stripe, batch []series.Sample, idx []int) {
 		st.lastT = smp.T
 		res := st.d.Observe(detect.Sample{T: smp.T, V: smp.V})
 		observed++
-		if e.opts.Writer != nil {
+		if e.opts.Writer != nil && (smp.T-st.writtenT >= scoreEvery || math.Abs(res.Probability-st.written) >= scoreMove || res.Alert != st.alerting) {
 			s.points = append(s.points, series.Point{Name: ScoreMetric, Labels: smp.Labels,
 				ExtraName: "source_metric", ExtraValue: name, T: smp.T, V: res.Probability})
+			st.writtenT, st.written = smp.T, res.Probability
 		}
 		if res.Alert && !st.alerting {
 			signals = append(signals, signal(KindAnomaly, smp, res))
