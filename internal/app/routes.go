@@ -3,6 +3,7 @@ package app
 import (
 	"encoding/json"
 	"net/http"
+	"net/http/pprof"
 	"runtime"
 
 	"gopkg.in/yaml.v3"
@@ -42,6 +43,10 @@ func (a *App) routes(cfg config.Config) []api.Route {
 		{Pattern: "/-/reload", Name: "reload", Role: config.RoleAdmin, Handler: http.HandlerFunc(a.reloadHandler)},
 		{Pattern: "/metrics", Name: "metrics", Role: config.RoleViewer, Handler: a.metricsHandler()},
 		{Pattern: "/api/v1/status/config", Name: "config", Role: config.RoleAdmin, Handler: http.HandlerFunc(a.configHandler)},
+		// Profiles of the running process, for admins.
+		{Pattern: "/debug/pprof/", Name: "pprof", Role: config.RoleAdmin, Handler: http.HandlerFunc(pprof.Index)},
+		{Pattern: "/debug/pprof/profile", Name: "pprof", Role: config.RoleAdmin, Handler: http.HandlerFunc(pprof.Profile)},
+		{Pattern: "/debug/pprof/trace", Name: "pprof", Role: config.RoleAdmin, Handler: http.HandlerFunc(pprof.Trace)},
 		{Pattern: "/api/v1/write", Name: "remote_write", Role: config.RoleOperator, Handler: write, Ingest: true},
 		{Pattern: "/v1/metrics", Name: "otlp_metrics", Role: config.RoleOperator, Handler: otlpHandler, Ingest: true},
 		{Pattern: "/api/v1/", Name: "prometheus_api", Role: config.RoleViewer, Handler: promAPI},
