@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/vigil-aiops/vigil/internal/suggest"
 )
 
 // yaml.v3 reports an unknown field as "line N: field X not found in type config.T".
@@ -30,7 +32,7 @@ func explainYAMLError(err error) error {
 		}
 		line, field, typ := sub[1], sub[2], sub[3]
 		msg := fmt.Sprintf("line %s: unknown field %q in %s", line, field, typ)
-		if s := closest(field, fields[typ]); s != "" {
+		if s := suggest.Closest(field, fields[typ]); s != "" {
 			msg += fmt.Sprintf(" (did you mean %q?)", s)
 		}
 		msgs = append(msgs, msg)
@@ -64,36 +66,4 @@ func yamlFieldsByType(t reflect.Type) map[string][]string {
 	}
 	walk(t)
 	return out
-}
-
-// closest returns the candidate nearest to s by edit distance, if it is
-// near enough to be a plausible typo.
-func closest(s string, candidates []string) string {
-	best, bestDist := "", len(s)/2+2
-	for _, c := range candidates {
-		if d := editDistance(s, c); d < bestDist {
-			best, bestDist = c, d
-		}
-	}
-	return best
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/vigil-aiops/vigil/internal/suggest"
 )
 
 // producer is the task that writes a dataset.
@@ -140,7 +142,7 @@ func (x *fleetIndex) checkReferences() Problems {
 
 // unknownDataset is the message for a dataset nobody makes.
 func unknownDataset(d string, known []string) string {
-	if s := didYouMean(d, known); s != "" {
+	if s := suggest.DidYouMean(d, known); s != "" {
 		return fmt.Sprintf("unknown dataset %q%s", d, s)
 	}
 	return fmt.Sprintf("unknown dataset %q: no task writes it; if it is made outside Vigil, list it under external: in %s", d, FleetFileName)
@@ -149,7 +151,7 @@ func unknownDataset(d string, known []string) string {
 // unknownPipeline is the message for an after: entry naming a pipeline the
 // fleet does not have.
 func unknownPipeline(name string, known []string) string {
-	if s := closest(name, known); s != "" {
+	if s := suggest.Closest(name, known); s != "" {
 		return fmt.Sprintf("unknown pipeline %q (did you mean %q?)", name, PipelineID(s))
 	}
 	return fmt.Sprintf("unknown pipeline %q", name)

@@ -3,6 +3,8 @@ package spec
 import (
 	"fmt"
 	"strings"
+
+	"github.com/vigil-aiops/vigil/internal/suggest"
 )
 
 // Validate checks p on its own: everything but whether the datasets and
@@ -22,7 +24,7 @@ func (p *Pipeline) validate(c *collector, o options) {
 	p.validateSchedule(c)
 	if !p.Catchup.Valid() {
 		c.add("catchup", "%q is not one of none, latest, all%s", p.Catchup,
-			didYouMean(string(p.Catchup), []string{"none", "latest", "all"}))
+			suggest.DidYouMean(string(p.Catchup), []string{"none", "latest", "all"}))
 	}
 	if p.MaxActiveRuns < 1 {
 		c.add("max_active_runs", "%d is less than 1", p.MaxActiveRuns)

@@ -5,6 +5,8 @@ import (
 	"math"
 	"slices"
 	"strings"
+
+	"github.com/vigil-aiops/vigil/internal/suggest"
 )
 
 // maxRetries bounds retries.count: beyond it, retrying is not a policy but
@@ -19,7 +21,7 @@ func (t *Task) validate(c *collector, o options, f string, tasks []string) {
 	}
 	if !t.Kind.Valid() {
 		c.add(f+".kind", "%q is not one of extract, transform, load, check%s", t.Kind,
-			didYouMean(string(t.Kind), []string{"extract", "transform", "load", "check"}))
+			suggest.DidYouMean(string(t.Kind), []string{"extract", "transform", "load", "check"}))
 	}
 	t.validateShape(c, f)
 	for _, e := range []struct {
@@ -59,7 +61,7 @@ func (t *Task) validate(c *collector, o options, f string, tasks []string) {
 	}
 	if !t.Criticality.Valid() {
 		c.add(f+".criticality", "%q is not one of critical, optional%s", t.Criticality,
-			didYouMean(string(t.Criticality), []string{"critical", "optional"}))
+			suggest.DidYouMean(string(t.Criticality), []string{"critical", "optional"}))
 	}
 }
 
@@ -110,7 +112,7 @@ func (t *Task) validateShape(c *collector, f string) {
 func (t *Task) validateRowErrors(c *collector, f string) {
 	if !t.OnRowError.Valid() {
 		c.add(f+".on_row_error", "%q is not one of fail, skip, dead_letter%s", t.OnRowError,
-			didYouMean(string(t.OnRowError), []string{"fail", "skip", "dead_letter"}))
+			suggest.DidYouMean(string(t.OnRowError), []string{"fail", "skip", "dead_letter"}))
 	}
 	switch {
 	case t.OnRowError == RowErrorDeadLetter && t.DeadLetter == nil:
@@ -154,7 +156,7 @@ func (t *Task) validateDependsOn(c *collector, f string, tasks []string) {
 		case dep == t.Name:
 			c.add(field, "a task cannot depend on itself")
 		case !slices.Contains(tasks, dep):
-			c.add(field, "unknown task %q%s", dep, didYouMean(dep, tasks))
+			c.add(field, "unknown task %q%s", dep, suggest.DidYouMean(dep, tasks))
 		case seen[dep]:
 			c.add(field, "task %q is listed twice", dep)
 		}
@@ -184,7 +186,7 @@ func (r Retries) validate(c *collector, f string) {
 		field := fmt.Sprintf("%s.transient[%d]", f, i)
 		switch {
 		case !k.Valid():
-			c.add(field, "unknown error class %q%s (classes: %s)", k, didYouMean(string(k), classes), strings.Join(classes, ", "))
+			c.add(field, "unknown error class %q%s (classes: %s)", k, suggest.DidYouMean(string(k), classes), strings.Join(classes, ", "))
 		case seen[k]:
 			c.add(field, "%q is listed twice", k)
 		}
@@ -233,7 +235,7 @@ func (s Step) validate(c *collector, f string) {
 			c.add(f+".cast", "%q is not a column name (letters, digits and _, not starting with a digit)", p.Column)
 		}
 		if !slices.Contains(types, p.Value) {
-			c.add(f+".cast."+p.Column, "%q is not one of %s%s", p.Value, strings.Join(types, ", "), didYouMean(p.Value, types))
+			c.add(f+".cast."+p.Column, "%q is not one of %s%s", p.Value, strings.Join(types, ", "), suggest.DidYouMean(p.Value, types))
 		}
 	}
 }
@@ -247,7 +249,7 @@ func validateEndpoint(c *collector, o options, f, use string, e Endpoint) {
 		return
 	case !o.knownConnector(e.Connector):
 		c.add(f+".connector", "unknown connector %q%s (known: %s)", e.Connector,
-			didYouMean(e.Connector, o.connectors), strings.Join(o.connectors, ", "))
+			suggest.DidYouMean(e.Connector, o.connectors), strings.Join(o.connectors, ", "))
 		return
 	}
 	if o.checkEndpoint == nil {

@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/vigil-aiops/vigil/internal/suggest"
 )
 
 // nodeIndex lists the keys and values of a YAML document with their lines
@@ -93,7 +95,7 @@ func (x nodeIndex) explain(file, msg string) Problem {
 		if e, ok := x.find(line, func(e nodeEntry) bool { return e.key && e.node.Value == field }); ok {
 			p.Field = e.path
 		}
-		p.Message = fmt.Sprintf("unknown field %q%s", field, didYouMean(field, yamlFields(typ)))
+		p.Message = fmt.Sprintf("unknown field %q%s", field, suggest.DidYouMean(field, yamlFields(typ)))
 	case strings.HasPrefix(rest, "mapping key "):
 		// "mapping key "x" already defined at line M"
 		key, err := strconv.QuotedPrefix(strings.TrimPrefix(rest, "mapping key "))

@@ -1,24 +1,27 @@
-package spec
+// Package suggest finds the name a person probably meant, for error
+// messages that say "did you mean …?" after a typo in a config file, a
+// pipeline spec or an API call.
+package suggest
 
 import (
 	"fmt"
 	"strings"
 )
 
-// didYouMean returns ` (did you mean "x"?)` for the candidate closest to s,
+// DidYouMean returns ` (did you mean "x"?)` for the candidate closest to s,
 // or "" when none is close enough to be a plausible typo.
-func didYouMean(s string, candidates []string) string {
-	if c := closest(s, candidates); c != "" {
+func DidYouMean(s string, candidates []string) string {
+	if c := Closest(s, candidates); c != "" {
 		return fmt.Sprintf(" (did you mean %q?)", c)
 	}
 	return ""
 }
 
-// closest returns the candidate nearest to s. A candidate is near when its
+// Closest returns the candidate nearest to s, or "" when none is near. A candidate is near when its
 // edit distance to s is small for s's length, or when it is s qualified by
 // a namespace (warehouse.raw_orders for raw_orders). Ties go to the
 // candidate first in sort order, so that suggestions are stable.
-func closest(s string, candidates []string) string {
+func Closest(s string, candidates []string) string {
 	best, bestDist := "", 2+len(s)/4 // a candidate must come strictly closer
 	for _, c := range candidates {
 		if c == s {
