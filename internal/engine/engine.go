@@ -85,7 +85,8 @@ type Engine struct {
 type stripe struct {
 	mu     sync.Mutex
 	series map[uint64]*state
-	points []series.Point // Reused buffer of scores to write.
+	points []series.Point // Reused buffer of scores to write,
+	owners []*state       // and the series each belongs to.
 }
 
 type state struct {
@@ -97,6 +98,7 @@ type state struct {
 	// lookback is minutes) at a fraction of the appends.
 	writtenT int64
 	written  float64
+	scoreRef uint64 // The score series' reference in storage.
 }
 
 // Score write-back thresholds.
@@ -168,7 +170,7 @@ func (e *Engine) Observe(batch []series.Sample) {
 func (e *Engine) observeStripe(s *stripe, batch []series.Sample, idx []int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.points = s.points[:0]
+	s.points, s.owners = s.points[:0], s.owners[:0]
 	var signals []Signal
 	observed := 0
 	for _, i := range idx {
@@ -200,7 +202,8 @@ func (e *Engine) observeStripe(s *stripe, batch []series.Sample, idx []int) {
 		observed++
 		if e.opts.Writer != nil && (smp.T-st.writtenT >= scoreEvery || math.Abs(res.Probability-st.written) >= scoreMove || res.Alert != st.alerting) {
 			s.points = append(s.points, series.Point{Name: ScoreMetric, Labels: smp.Labels,
-				ExtraName: "source_metric", ExtraValue: name, T: smp.T, V: res.Probability})
+				ExtraName: "source_metric", ExtraValue: name, T: smp.T, V: res.Probability, Ref: st.scoreRef})
+			s.owners = append(s.owners, st)
 			st.writtenT, st.written = smp.T, res.Probability
 		}
 		if res.Alert && !st.alerting {
@@ -214,6 +217,9 @@ func (e *Engine) observeStripe(s *stripe, batch []series.Sample, idx []int) {
 	e.m.samples.Add(float64(observed))
 	if e.opts.Writer != nil {
 		e.opts.Writer.WriteBatch(s.points)
+		for i, st := range s.owners {
+			st.scoreRef = s.points[i].Ref
+		}
 	}
 	for _, sg := range signals {
 		e.m.signals.WithLabelValues(sg.Kind).Inc()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/prometheus/common/model"
@@ -78,6 +79,7 @@ func abbreviate(ls labels.Labels) string { return truncate(ls.String(), 256) }
 type appender struct {
 	next    storage.AppenderV2
 	limits  Limits
+	valid   *validSet
 	fan     *fanout
 	pending []Sample
 	m       *storeMetrics
@@ -89,17 +91,18 @@ var _ storage.AppenderV2 = (*appender)(nil)
 // Rollback. Every receiver and every Vigil component writes through it, so
 // the fan-out sees each accepted sample exactly once.
 func (s *Store) Appender(ctx context.Context) storage.AppenderV2 {
-	return &appender{next: s.db.AppenderV2(ctx), limits: s.limits, fan: s.fan, m: s.m}
+	return &appender{next: s.db.AppenderV2(ctx), limits: s.limits, valid: s.valid, fan: s.fan, m: s.m}
 }
 
 // AppenderV2 makes Store a storage.AppendableV2 for the scrape manager.
 func (s *Store) AppenderV2(ctx context.Context) storage.AppenderV2 { return s.Appender(ctx) }
 
 func (a *appender) Append(ref storage.SeriesRef, ls labels.Labels, st, t int64, v float64, h *histogram.Histogram, fh *histogram.FloatHistogram, opts storage.AppendV2Options) (storage.SeriesRef, error) {
-	if ref == 0 {
+	if ref == 0 && !a.valid.seen(ls) {
 		if err := a.limits.validate(ls); err != nil {
 			return 0, err
 		}
+		a.valid.add(ls)
 	}
 	ref, err := a.next.Append(ref, ls, st, t, v, h, fh, opts)
 	if err != nil && !errors.Is(err, (*storage.AppendPartialError)(nil)) {
@@ -132,4 +135,45 @@ func (a *appender) Commit() error {
 func (a *appender) Rollback() error {
 	a.pending = nil
 	return a.next.Rollback()
+}
+
+// validSet remembers label sets that passed validation, so that senders
+// which repeat their series in every request (remote write sends labels,
+// not references) pay for validation once per series. It is bounded: when
+// a shard fills up it starts over. A label set is known by its hash and
+// its encoded length, so a collision would need both to match.
+type validSet struct {
+	shards [16]struct {
+		mu sync.Mutex
+		m  map[uint64]uint64
+	}
+	max int // Entries per shard.
+}
+
+func newValidSet(maxEntries int) *validSet {
+	v := &validSet{max: max(maxEntries/16, 1)}
+	for i := range v.shards {
+		v.shards[i].m = map[uint64]uint64{}
+	}
+	return v
+}
+
+func (v *validSet) seen(ls labels.Labels) bool {
+	h := ls.Hash()
+	sh := &v.shards[h%16]
+	sh.mu.Lock()
+	n, ok := sh.m[h]
+	sh.mu.Unlock()
+	return ok && n == ls.ByteSize()
+}
+
+func (v *validSet) add(ls labels.Labels) {
+	h := ls.Hash()
+	sh := &v.shards[h%16]
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if len(sh.m) >= v.max {
+		clear(sh.m)
+	}
+	sh.m[h] = ls.ByteSize()
 }

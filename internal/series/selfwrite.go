@@ -60,6 +60,10 @@ type Point struct {
 	ExtraName, ExtraValue string
 	T                     int64 // milliseconds
 	V                     float64
+	// Ref, when not zero, is the derived series' reference from an earlier
+	// WriteBatch; it spares rebuilding and looking up its labels. WriteBatch
+	// sets it for the next time.
+	Ref uint64
 }
 
 // WriteBatch stores points in one commit, through the same appender as
@@ -72,7 +76,17 @@ func (w *SelfWriter) WriteBatch(points []Point) {
 	}
 	app := w.s.db.AppenderV2(context.Background())
 	b := labels.NewScratchBuilder(16)
-	for _, p := range points {
+	for i := range points {
+		p := &points[i]
+		if p.Ref != 0 {
+			// The head finds the series by reference; the labels are only
+			// needed if it was dropped since, and then the retry below has them.
+			ref, err := app.Append(storage.SeriesRef(p.Ref), labels.EmptyLabels(), 0, p.T, p.V, nil, nil, storage.AppendV2Options{})
+			if err == nil {
+				p.Ref = uint64(ref)
+				continue
+			}
+		}
 		b.Reset()
 		b.Add(labels.MetricName, p.Name)
 		p.Labels.ls.Range(func(l labels.Label) {
@@ -85,13 +99,18 @@ func (w *SelfWriter) WriteBatch(points []Point) {
 		}
 		b.Sort()
 		ls := b.Labels()
-		if err := w.s.limits.validate(ls); err != nil {
+		// The source series passed validation when it was stored, and the
+		// name and extra label are Vigil's own; only the count can grow.
+		if ls.Len() > w.s.limits.MaxLabelsPerSeries {
 			w.errors.Inc()
 			continue
 		}
-		if _, err := app.Append(0, ls, 0, p.T, p.V, nil, nil, storage.AppendV2Options{}); err != nil {
+		ref, err := app.Append(0, ls, 0, p.T, p.V, nil, nil, storage.AppendV2Options{})
+		if err != nil {
 			w.errors.Inc()
+			continue
 		}
+		p.Ref = uint64(ref)
 	}
 	if err := app.Commit(); err != nil {
 		w.errors.Inc()

@@ -48,6 +48,7 @@ type Store struct {
 	db      *tsdb.DB
 	engine  *promql.Engine
 	limits  Limits
+	valid   *validSet
 	fan     *fanout
 	logger  *slog.Logger
 	queries chan struct{}
@@ -102,6 +103,7 @@ func Open(opts Options) (*Store, error) {
 		db:      db,
 		engine:  engine,
 		limits:  opts.Limits,
+		valid:   newValidSet(1 << 20),
 		fan:     newFanout(opts.FanoutShards, opts.FanoutQueue, reg),
 		logger:  opts.Logger.With("component", "series"),
 		queries: make(chan struct{}, opts.QueryMaxConcurrent),
