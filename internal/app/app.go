@@ -53,15 +53,16 @@ type App struct {
 	reg      *prometheus.Registry
 	coord    *config.Coordinator
 
-	series   *series.Store
-	scraper  *series.Scraper
-	runtime  *pipelineRuntime
-	engine   *engine.Engine // nil when disabled
-	signals  *engine.Recent
-	state    *state.Store
-	api      *api.Server
-	listener net.Listener
-	server   *http.Server
+	series    *series.Store
+	scraper   *series.Scraper
+	runtime   *pipelineRuntime
+	engine    *engine.Engine // nil when disabled
+	signals   *engine.Recent
+	snapshots *engine.Snapshotter
+	state     *state.Store
+	api       *api.Server
+	listener  net.Listener
+	server    *http.Server
 
 	ready chan struct{}
 }
@@ -162,6 +163,9 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 			Logger: a.logger.With("component", "engine"), Registerer: a.reg,
 		})
 		a.series.Subscribe(a.engine)
+		// Restore the baselines before any sample reaches the engine.
+		a.snapshots = engine.NewSnapshotter(a.engine, a.state.Meta(), "engine/snapshot", cfg.Engine.SnapshotEvery.Std(), a.logger.With("component", "engine"))
+		_ = a.snapshots.Load(ctx) // It logs; detectors then start from scratch.
 	}
 
 	if a.scraper, err = a.series.NewScraper(a.logger, a.reg); err != nil {
@@ -244,6 +248,7 @@ func (a *App) Run(ctx context.Context) error {
 	g.Go(func() error { return a.scraper.Run(gctx) })
 	a.runtime.run(gctx, g.Go)
 	if a.engine != nil {
+		g.Go(func() error { return a.snapshots.Run(gctx) })
 		g.Go(func() error {
 			for {
 				select {

@@ -44,6 +44,9 @@ type Engine struct {
 	MaxSeries int `yaml:"max_series"`
 	// IdleAfter reclaims the state of a series silent for this long.
 	IdleAfter Duration `yaml:"idle_after"`
+	// SnapshotEvery saves the detectors' state to the state store this
+	// often and at shutdown, so a restart keeps the baselines.
+	SnapshotEvery Duration `yaml:"snapshot_every"`
 }
 
 // ETL configures the built-in pipeline runtime.
@@ -221,7 +224,7 @@ func Default() Config {
 			FanoutQueue:           1024,
 			MaxConcurrentRequests: 16,
 		},
-		Engine: Engine{Enabled: true, MaxSeries: 200_000, IdleAfter: Duration(time.Hour)},
+		Engine: Engine{Enabled: true, MaxSeries: 200_000, IdleAfter: Duration(time.Hour), SnapshotEvery: Duration(5 * time.Minute)},
 		ETL: ETL{
 			Agents:           2,
 			Slots:            4,
@@ -411,8 +414,8 @@ func (c *Config) Validate() error {
 	if u := string(c.State.PostgresURL); u != "" && !strings.HasPrefix(u, "postgres://") && !strings.HasPrefix(u, "postgresql://") {
 		bad("state.postgres_url", "must start with postgres:// or postgresql://")
 	}
-	if c.Engine.MaxSeries <= 0 || c.Engine.IdleAfter <= 0 {
-		bad("engine", "max_series and idle_after must be positive")
+	if c.Engine.MaxSeries <= 0 || c.Engine.IdleAfter <= 0 || c.Engine.SnapshotEvery <= 0 {
+		bad("engine", "max_series, idle_after and snapshot_every must be positive")
 	}
 	if c.ETL.Agents < 0 || c.ETL.Slots <= 0 {
 		bad("etl", "agents must not be negative and slots must be positive")

@@ -6,8 +6,11 @@
 // series turns anomalous or drifts.
 //
 // It holds detector state in memory, bounded by a maximum number of series,
-// and reclaims the state of series that stop reporting. It does not decide
-// what is an incident; that is the incident manager's job.
+// and reclaims the state of series that stop reporting. Snapshot and
+// Restore (and SaveTo, LoadFrom and the Snapshotter on top of them) keep
+// that state across restarts, keyed by label set since TSDB refs change.
+// It does not decide what is an incident; that is the incident manager's
+// job.
 package engine
 
 import (
@@ -79,7 +82,10 @@ type Engine struct {
 	opts    Options
 	stripes [stripes]stripe
 	tracked atomic.Int64 // Series with state, across stripes.
-	m       metrics
+	// restored holds states restored from a snapshot until their series
+	// report again.
+	restored restored
+	m        metrics
 }
 
 type stripe struct {
@@ -91,6 +97,7 @@ type stripe struct {
 
 type state struct {
 	d        detect.Detector
+	labels   series.Labels // Kept for snapshots, which key series by labels.
 	lastT    int64
 	alerting bool
 	// The score last written, and when: scores are written when they move
@@ -113,6 +120,9 @@ type metrics struct {
 	dropped prometheus.Counter
 	signals *prometheus.CounterVec
 	reclaim prometheus.Counter
+	claimed prometheus.Counter
+	expired prometheus.Counter
+	pending prometheus.GaugeFunc
 }
 
 // New returns an engine; subscribe it to the series store.
@@ -123,7 +133,7 @@ func New(opts Options) *Engine {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	e := &Engine{opts: opts}
+	e := &Engine{opts: opts, restored: restored{byLabels: map[string]*restoredState{}}}
 	for i := range e.stripes {
 		e.stripes[i].series = map[uint64]*state{}
 	}
@@ -131,13 +141,17 @@ func New(opts Options) *Engine {
 		samples: prometheus.NewCounter(prometheus.CounterOpts{Name: "vigil_engine_samples_total", Help: "Samples run through a detector."}),
 		dropped: prometheus.NewCounter(prometheus.CounterOpts{Name: "vigil_engine_samples_unobserved_total", Help: "Samples of series beyond engine max_series, not observed."}),
 		reclaim: prometheus.NewCounter(prometheus.CounterOpts{Name: "vigil_engine_series_reclaimed_total", Help: "Series whose detector state was dropped after they went idle."}),
+		claimed: prometheus.NewCounter(prometheus.CounterOpts{Name: "vigil_engine_series_restored_total", Help: "Series whose detector state, restored from a snapshot, was taken up by their first sample."}),
+		expired: prometheus.NewCounter(prometheus.CounterOpts{Name: "vigil_engine_series_restored_expired_total", Help: "Restored detector states dropped because their series did not report within idle_after."}),
 		signals: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "vigil_engine_signals_total", Help: "Signals emitted, by kind."}, []string{"kind"}),
 	}
 	e.m.tracked = prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "vigil_engine_series", Help: "Series with detector state."},
 		func() float64 { return float64(e.Series()) })
+	e.m.pending = prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "vigil_engine_series_restored_pending", Help: "Restored detector states waiting for their series' first sample."},
+		func() float64 { return float64(e.restored.n.Load()) })
 	e.m.signals.WithLabelValues(KindAnomaly)
 	e.m.signals.WithLabelValues(KindDrift)
-	opts.Registerer.MustRegister(e.m.tracked, e.m.samples, e.m.dropped, e.m.reclaim, e.m.signals)
+	opts.Registerer.MustRegister(e.m.tracked, e.m.samples, e.m.dropped, e.m.reclaim, e.m.signals, e.m.claimed, e.m.expired, e.m.pending)
 	return e
 }
 
@@ -181,16 +195,21 @@ func (e *Engine) observeStripe(s *stripe, batch []series.Sample, idx []int) {
 		}
 		st := s.series[smp.Ref]
 		if st == nil {
-			if e.opts.MaxSeries > 0 && e.Series() >= e.opts.MaxSeries {
-				e.m.dropped.Inc()
-				continue
+			// A new ref: the series is new, or it comes back after a
+			// restart with the state the snapshot kept for its labels.
+			if st = e.claim(smp.Labels); st == nil {
+				if e.opts.MaxSeries > 0 && e.Series()+e.Pending() >= e.opts.MaxSeries {
+					e.m.dropped.Inc()
+					continue
+				}
+				d, err := e.opts.NewDetector()
+				if err != nil {
+					e.opts.Logger.Error("new detector", "err", err)
+					continue
+				}
+				st = &state{d: d}
 			}
-			d, err := e.opts.NewDetector()
-			if err != nil {
-				e.opts.Logger.Error("new detector", "err", err)
-				continue
-			}
-			st = &state{d: d}
+			st.labels = smp.Labels
 			s.series[smp.Ref] = st
 			e.tracked.Add(1)
 		}
@@ -235,11 +254,14 @@ func signal(kind string, smp series.Sample, res detect.Result) Signal {
 }
 
 // Reclaim drops the state of series with no sample since now-IdleAfter,
-// in sample time, and returns how many it dropped.
+// in sample time, and returns how many it dropped. It also drops the states
+// restored from a snapshot that no series has taken up IdleAfter after the
+// first Reclaim that saw them (see Restore); those are not counted.
 func (e *Engine) Reclaim(now time.Time) int {
 	if e.opts.IdleAfter <= 0 {
 		return 0
 	}
+	e.expire(now)
 	cutoff := now.Add(-e.opts.IdleAfter).UnixMilli()
 	n := 0
 	for i := range e.stripes {
