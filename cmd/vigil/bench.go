@@ -17,7 +17,7 @@ func newBenchCmd() *cobra.Command {
 		Use:   "bench",
 		Short: "Run a benchmark: progress on stderr, a table (or --json) on stdout.",
 	}
-	cmd.AddCommand(newBenchIngestCmd(), newBenchNABCmd(), newBenchM4Cmd())
+	cmd.AddCommand(newBenchIngestCmd(), newBenchNABCmd(), newBenchM4Cmd(), newBenchIForestCmd())
 	return cmd
 }
 
