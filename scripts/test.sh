@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # test.sh runs every test of Vigil: go vet, then go test ./... with the real
 # external components the tests need. It installs them when they are missing
-# and it runs as root (Debian packages prometheus, postgresql,
-# python3-statsmodels and python3-sklearn), and starts
+# and it runs as root (Debian packages prometheus, prometheus-alertmanager,
+# postgresql, python3-statsmodels and python3-sklearn), and starts
 # a throwaway PostgreSQL for the state-store tests. With CI=true a missing
 # component fails the tests that need it instead of skipping them.
 set -euo pipefail
@@ -16,6 +16,7 @@ fi
 
 need=()
 command -v prometheus >/dev/null || [[ -x /usr/bin/prometheus ]] || need+=(prometheus)
+[[ -x /usr/bin/prometheus-alertmanager ]] || need+=(prometheus-alertmanager)
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || need+=(postgresql)
 # The forecasting benchmark's comparison runs statsmodels with Debian's Python.
 /usr/bin/python3 -c 'import statsmodels' 2>/dev/null || need+=(python3-statsmodels)
