@@ -59,6 +59,7 @@ type App struct {
 	engine    *engine.Engine // nil when disabled
 	signals   *engine.Recent
 	snapshots *engine.Snapshotter
+	incidents *incidents
 	state     *state.Store
 	api       *api.Server
 	listener  net.Listener
@@ -155,10 +156,21 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 	}
 	closers = append(closers, a.series.Close)
 
+	if a.scraper, err = a.series.NewScraper(a.logger, a.reg); err != nil {
+		return nil, err
+	}
+
+	if a.runtime, err = a.newRuntime(cfg); err != nil {
+		return nil, err
+	}
+
+	if a.incidents, err = newIncidents(ctx, a.state.Meta(), a.runtime, a.logger.With("component", "incident"), a.reg); err != nil {
+		return nil, err
+	}
 	if cfg.Engine.Enabled {
 		a.signals = engine.NewRecent(1000)
 		a.engine = engine.New(engine.Options{
-			Writer: a.series.NewSelfWriter("engine", a.reg), Signals: a.signals,
+			Writer: a.series.NewSelfWriter("engine", a.reg), Signals: signalFan{a.signals, a.incidents},
 			MaxSeries: cfg.Engine.MaxSeries, IdleAfter: cfg.Engine.IdleAfter.Std(),
 			Logger: a.logger.With("component", "engine"), Registerer: a.reg,
 		})
@@ -166,14 +178,6 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 		// Restore the baselines before any sample reaches the engine.
 		a.snapshots = engine.NewSnapshotter(a.engine, a.state.Meta(), "engine/snapshot", cfg.Engine.SnapshotEvery.Std(), a.logger.With("component", "engine"))
 		_ = a.snapshots.Load(ctx) // It logs; detectors then start from scratch.
-	}
-
-	if a.scraper, err = a.series.NewScraper(a.logger, a.reg); err != nil {
-		return nil, err
-	}
-
-	if a.runtime, err = a.newRuntime(cfg); err != nil {
-		return nil, err
 	}
 
 	a.coord = config.NewCoordinator(opts.ConfigFile, cfg, a.logger, a.reg)
@@ -247,6 +251,7 @@ func (a *App) Run(ctx context.Context) error {
 	g.Go(func() error { return a.series.Run(gctx) })
 	g.Go(func() error { return a.scraper.Run(gctx) })
 	a.runtime.run(gctx, g.Go)
+	g.Go(func() error { return a.incidents.run(gctx) })
 	if a.engine != nil {
 		g.Go(func() error { return a.snapshots.Run(gctx) })
 		g.Go(func() error {
@@ -301,4 +306,14 @@ func parseLevel(s string) slog.Level {
 // metricsHandler serves Vigil's own metrics.
 func (a *App) metricsHandler() http.Handler {
 	return promhttp.HandlerFor(a.reg, promhttp.HandlerOpts{Registry: a.reg, EnableOpenMetrics: true})
+}
+
+// signalFan hands each Signal to every sink.
+type signalFan []engine.SignalSink
+
+// Signal implements engine.SignalSink.
+func (f signalFan) Signal(s engine.Signal) {
+	for _, sink := range f {
+		sink.Signal(s)
+	}
 }

@@ -59,6 +59,7 @@ func (a *App) routes(cfg config.Config) []api.Route {
 			Logger:       a.logger.With("component", "lineage"),
 			Registerer:   a.reg,
 		})})
+	routes = append(routes, a.incidents.routes()...)
 	if a.signals != nil {
 		routes = append(routes, api.Route{Pattern: "GET /api/v1/signals", Name: "signals", Role: config.RoleViewer, Handler: a.signals})
 	}

@@ -1,0 +1,200 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/vigil-aiops/vigil/internal/api"
+	"github.com/vigil-aiops/vigil/internal/config"
+	"github.com/vigil-aiops/vigil/internal/engine"
+	"github.com/vigil-aiops/vigil/internal/incident"
+	"github.com/vigil-aiops/vigil/internal/incident/fleetgraph"
+	"github.com/vigil-aiops/vigil/internal/state"
+)
+
+// incidentsKey is where the incident manager's state is kept between runs.
+const incidentsKey = "incident/state"
+
+// incidents feeds the engine's Signals to the incident manager, ticks it,
+// keeps its state in the state store and serves the incident API. The
+// manager itself is a pure state machine; this is its home in the process.
+type incidents struct {
+	mu     sync.Mutex
+	m      *incident.Manager
+	meta   state.Meta
+	logger *slog.Logger
+	queue  chan incident.Signal
+
+	dropped prometheus.Counter
+}
+
+func newIncidents(ctx context.Context, meta state.Meta, rt *pipelineRuntime, logger *slog.Logger, reg prometheus.Registerer) (*incidents, error) {
+	var (
+		topo incident.Topology
+		cat  incident.Catalog
+	)
+	if rt != nil {
+		g := fleetgraph.New(rt.fleet)
+		topo, cat = g, g
+	}
+	cfg := incident.DefaultConfig()
+	m, err := incident.New(cfg, topo, cat)
+	if err != nil {
+		return nil, err
+	}
+	if b, err := meta.Get(ctx, incidentsKey); err == nil {
+		var st incident.State
+		if err := json.Unmarshal(b, &st); err != nil {
+			logger.Error("incident state not restored; starting empty", "err", err)
+		} else if restored, err := incident.Restore(cfg, topo, cat, st); err != nil {
+			logger.Error("incident state not restored; starting empty", "err", err)
+		} else {
+			m = restored
+		}
+	} else if !errors.Is(err, state.ErrNotFound) {
+		return nil, fmt.Errorf("load incident state: %w", err)
+	}
+	in := &incidents{m: m, meta: meta, logger: logger, queue: make(chan incident.Signal, 10000),
+		dropped: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "vigil_incident_signals_dropped_total",
+			Help: "Signals not handed to the incident manager because its queue was full.",
+		})}
+	reg.MustRegister(in.dropped)
+	return in, nil
+}
+
+// Signal implements engine.SignalSink without blocking the engine.
+func (in *incidents) Signal(sg engine.Signal) {
+	s := incident.Signal{
+		Kind: incident.Kind(sg.Kind), Source: "engine", Subject: sg.Subject, Labels: sg.Labels,
+		Score: sg.Score, At: sg.At,
+		Evidence: fmt.Sprintf("observed %g, expected %g to %g; fired: %s", sg.Observed, sg.Expected.Low, sg.Expected.High, sg.Detectors),
+	}
+	if p := sg.Labels["pipeline"]; p != "" {
+		s.Node = "pipeline:" + p
+	}
+	select {
+	case in.queue <- s:
+	default:
+		in.dropped.Inc()
+	}
+}
+
+// run processes Signals, ticks every few seconds and saves the state every
+// minute and when ctx ends.
+func (in *incidents) run(ctx context.Context) error {
+	tick := time.NewTicker(5 * time.Second)
+	defer tick.Stop()
+	save := time.NewTicker(time.Minute)
+	defer save.Stop()
+	for {
+		select {
+		case s := <-in.queue:
+			in.mu.Lock()
+			if _, err := in.m.Process(s); err != nil {
+				in.logger.Warn("signal refused by the incident manager", "err", err)
+			}
+			in.mu.Unlock()
+		case now := <-tick.C:
+			in.mu.Lock()
+			in.m.Tick(now)
+			in.mu.Unlock()
+		case <-save.C:
+			in.save(ctx)
+		case <-ctx.Done():
+			in.save(context.WithoutCancel(ctx))
+			return nil
+		}
+	}
+}
+
+func (in *incidents) save(ctx context.Context) {
+	in.mu.Lock()
+	b, err := json.Marshal(in.m.Snapshot())
+	in.mu.Unlock()
+	if err == nil {
+		err = in.meta.Put(ctx, incidentsKey, b)
+	}
+	if err != nil {
+		in.logger.Error("save incident state", "err", err)
+	}
+}
+
+// routes serves GET /api/v1/incidents[/{id}] and the lifecycle actions,
+// which record the caller's token name and the reason given.
+func (in *incidents) routes() []api.Route {
+	read := func(w http.ResponseWriter, r *http.Request) {
+		in.mu.Lock()
+		defer in.mu.Unlock()
+		id := r.PathValue("id")
+		if id == "" {
+			writeAPIJSON(w, http.StatusOK, in.m.Incidents())
+			return
+		}
+		inc, ok := in.m.Incident(id)
+		if !ok {
+			writeAPIJSON(w, http.StatusNotFound, map[string]string{"error": fmt.Sprintf("no incident %q", id)})
+			return
+		}
+		writeAPIJSON(w, http.StatusOK, inc)
+	}
+	action := func(do func(id, by string, body actionBody, at time.Time) ([]incident.Decision, error)) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			var body actionBody
+			if err := json.NewDecoder(r.Body).Decode(&body); err != nil || body.Reason == "" {
+				writeAPIJSON(w, http.StatusBadRequest, map[string]string{"error": `a JSON body with "reason" is required`})
+				return
+			}
+			in.mu.Lock()
+			_, err := do(r.PathValue("id"), api.Caller(r.Context()), body, time.Now())
+			in.mu.Unlock()
+			switch {
+			case errors.Is(err, incident.ErrNotFound):
+				writeAPIJSON(w, http.StatusNotFound, map[string]string{"error": err.Error()})
+			case errors.Is(err, incident.ErrInvalid), errors.Is(err, incident.ErrConflict):
+				writeAPIJSON(w, http.StatusConflict, map[string]string{"error": err.Error()})
+			case err != nil:
+				writeAPIJSON(w, http.StatusInternalServerError, map[string]string{"error": err.Error()})
+			default:
+				w.WriteHeader(http.StatusNoContent)
+			}
+		}
+	}
+	return []api.Route{
+		{Pattern: "GET /api/v1/incidents", Name: "incidents", Role: config.RoleViewer, Handler: http.HandlerFunc(read)},
+		{Pattern: "GET /api/v1/incidents/{id}", Name: "incident", Role: config.RoleViewer, Handler: http.HandlerFunc(read)},
+		{Pattern: "POST /api/v1/incidents/{id}/acknowledge", Name: "incident_ack", Role: config.RoleOperator,
+			Handler: action(func(id, by string, b actionBody, at time.Time) ([]incident.Decision, error) {
+				return in.m.Acknowledge(id, by, b.Reason, at)
+			})},
+		{Pattern: "POST /api/v1/incidents/{id}/resolve", Name: "incident_resolve", Role: config.RoleOperator,
+			Handler: action(func(id, by string, b actionBody, at time.Time) ([]incident.Decision, error) {
+				return in.m.Resolve(id, by, b.Reason, at)
+			})},
+		{Pattern: "POST /api/v1/incidents/{id}/feedback", Name: "incident_feedback", Role: config.RoleOperator,
+			Handler: action(func(id, by string, b actionBody, at time.Time) ([]incident.Decision, error) {
+				return in.m.Feedback(id, incident.Feedback{Verdict: incident.Verdict(b.Verdict), By: by, At: at, Note: b.Reason, DuplicateOf: b.DuplicateOf})
+			})},
+	}
+}
+
+// actionBody is the body of a lifecycle action.
+type actionBody struct {
+	Reason      string `json:"reason"`
+	Verdict     string `json:"verdict"`
+	DuplicateOf string `json:"duplicate_of"`
+}
+
+func writeAPIJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(v)
+}

@@ -1,0 +1,77 @@
+package app_test
+
+import (
+	"encoding/json"
+	"math"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/klauspost/compress/snappy"
+
+	"github.com/vigil-aiops/vigil/internal/app"
+	"github.com/vigil-aiops/vigil/internal/series/remotewrite"
+)
+
+// TestAnomalyBecomesIncident remote-writes two days of a daily pattern
+// with a spike at the end: the engine flags the spike and the incident
+// manager opens an incident, which an operator acknowledges.
+func TestAnomalyBecomesIncident(t *testing.T) {
+	a := startApp(t, app.Options{})
+	c := client{base: "http://" + a.Addr()}
+	start := time.Now().Add(-49 * time.Hour).Truncate(time.Minute)
+	var samples []remotewrite.Sample
+	n := 48 * 60
+	for i := range n {
+		v := 1000 + 300*math.Sin(float64(i)/(24*60)*2*math.Pi) + float64(i%7)
+		if i == n-1 {
+			v *= 5
+		}
+		samples = append(samples, remotewrite.Sample{Value: v, Timestamp: start.Add(time.Duration(i) * time.Minute).UnixMilli()})
+	}
+	body := remotewrite.AppendSeriesV1(nil, []remotewrite.Label{{Name: "__name__", Value: "rows_loaded"}, {Name: "pipeline", Value: "orders"}}, samples)
+	if code, resp := c.do(t, "POST", "/api/v1/write", snappy.Encode(nil, body), map[string]string{"Content-Type": "application/x-protobuf", "Content-Encoding": "snappy"}); code != 204 {
+		t.Fatalf("write: %d %s", code, resp)
+	}
+	var incs []struct {
+		ID     string `json:"id"`
+		Status string `json:"status"`
+		Alerts []struct {
+			Signal struct {
+				Kind     string `json:"kind"`
+				Subject  string `json:"subject"`
+				Evidence string `json:"evidence"`
+			} `json:"signal"`
+		} `json:"alerts"`
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		_, body := c.do(t, "GET", "/api/v1/incidents", nil, nil)
+		if err := json.Unmarshal([]byte(body), &incs); err != nil {
+			t.Fatalf("%v: %s", err, body)
+		}
+		if len(incs) > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			_, sigs := c.do(t, "GET", "/api/v1/signals", nil, nil)
+			t.Fatalf("no incident after 30s; signals: %s", sigs)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	_, raw := c.do(t, "GET", "/api/v1/incidents/"+incs[0].ID, nil, nil)
+	if !strings.Contains(raw, `rows_loaded`) || !strings.Contains(raw, "observed") {
+		t.Fatalf("incident without its evidence: %s", raw)
+	}
+	if code, _ := c.do(t, "POST", "/api/v1/incidents/"+incs[0].ID+"/acknowledge", []byte(`{}`), nil); code != 400 {
+		t.Fatalf("acknowledge without a reason: %d", code)
+	}
+	code, resp := c.do(t, "POST", "/api/v1/incidents/"+incs[0].ID+"/acknowledge", []byte(`{"reason": "looking"}`), nil)
+	if code != http.StatusNoContent && !(code == http.StatusConflict && strings.Contains(resp, "resolved")) {
+		t.Fatalf("acknowledge: %d %s", code, resp)
+	}
+	if code, _ := c.do(t, "GET", "/api/v1/incidents/nope", nil, nil); code != 404 {
+		t.Fatalf("unknown incident: %d", code)
+	}
+}
