@@ -206,19 +206,21 @@ func (h *etlAPI) trigger(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *etlAPI) pause(w http.ResponseWriter, r *http.Request) {
-	h.pipelineAction(w, r, h.Controller.Pause)
+	h.act(w, r, r.PathValue("name"), h.Controller.Pause)
 }
 
 func (h *etlAPI) resume(w http.ResponseWriter, r *http.Request) {
-	h.pipelineAction(w, r, h.Controller.Resume)
+	h.act(w, r, r.PathValue("name"), h.Controller.Resume)
 }
 
-func (h *etlAPI) pipelineAction(w http.ResponseWriter, r *http.Request, f func(context.Context, etl.Actor, string) error) {
+// act runs a control action on target with the caller and the reason as
+// its actor, answering 204 or the error's status.
+func (h *etlAPI) act(w http.ResponseWriter, r *http.Request, target string, f func(context.Context, etl.Actor, string) error) {
 	req, ok := decodeRequest(w, r)
 	if !ok {
 		return
 	}
-	if err := f(r.Context(), actor(r, req), r.PathValue("name")); err != nil {
+	if err := f(r.Context(), actor(r, req), target); err != nil {
 		controlError(w, err)
 		return
 	}
@@ -301,43 +303,19 @@ func (h *etlAPI) logs(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *etlAPI) retry(w http.ResponseWriter, r *http.Request) {
-	h.runAction(w, r, h.Controller.RetryRun)
+	h.act(w, r, runID(r), h.Controller.RetryRun)
 }
 
 func (h *etlAPI) cancel(w http.ResponseWriter, r *http.Request) {
-	h.runAction(w, r, h.Controller.CancelRun)
-}
-
-func (h *etlAPI) runAction(w http.ResponseWriter, r *http.Request, f func(context.Context, etl.Actor, string) error) {
-	req, ok := decodeRequest(w, r)
-	if !ok {
-		return
-	}
-	if err := f(r.Context(), actor(r, req), runID(r)); err != nil {
-		controlError(w, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
+	h.act(w, r, runID(r), h.Controller.CancelRun)
 }
 
 func (h *etlAPI) openCircuit(w http.ResponseWriter, r *http.Request) {
-	h.circuit(w, r, h.Controller.OpenCircuit)
+	h.act(w, r, r.PathValue("endpoint"), h.Controller.OpenCircuit)
 }
 
 func (h *etlAPI) closeCircuit(w http.ResponseWriter, r *http.Request) {
-	h.circuit(w, r, h.Controller.CloseCircuit)
-}
-
-func (h *etlAPI) circuit(w http.ResponseWriter, r *http.Request, f func(context.Context, etl.Actor, string) error) {
-	req, ok := decodeRequest(w, r)
-	if !ok {
-		return
-	}
-	if err := f(r.Context(), actor(r, req), r.PathValue("endpoint")); err != nil {
-		controlError(w, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
+	h.act(w, r, r.PathValue("endpoint"), h.Controller.CloseCircuit)
 }
 
 // agentPool resizes the in-process pool. The change is recorded as a
