@@ -55,6 +55,7 @@ type App struct {
 
 	series    *series.Store
 	scraper   *series.Scraper
+	rules     *series.Rules
 	runtime   *pipelineRuntime
 	engine    *engine.Engine // nil when disabled
 	signals   *engine.Recent
@@ -156,6 +157,8 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 	}
 	closers = append(closers, a.series.Close)
 
+	a.rules = a.series.NewRules(series.RulesOptions{Interval: cfg.RuleInterval.Std(), Notify: a.ruleAlerts, Logger: a.logger, Registerer: a.reg})
+
 	if a.scraper, err = a.series.NewScraper(a.logger, a.reg); err != nil {
 		return nil, err
 	}
@@ -222,6 +225,9 @@ func (a *App) applyConfig(cfg config.Config) error {
 	if err := a.scraper.Apply(cfg.ScrapeConfigs); err != nil {
 		return err
 	}
+	if err := a.rules.Apply(cfg.RuleFiles); err != nil {
+		return err
+	}
 	return nil
 }
 
@@ -250,6 +256,7 @@ func (a *App) Run(ctx context.Context) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return a.series.Run(gctx) })
 	g.Go(func() error { return a.scraper.Run(gctx) })
+	g.Go(func() error { return a.rules.Run(gctx) })
 	a.runtime.run(gctx, g.Go)
 	g.Go(func() error { return a.incidents.run(gctx) })
 	if a.engine != nil {
@@ -315,5 +322,15 @@ type signalFan []engine.SignalSink
 func (f signalFan) Signal(s engine.Signal) {
 	for _, sink := range f {
 		sink.Signal(s)
+	}
+}
+
+// ruleAlerts hands the alerts of PromQL rules to the incident manager.
+func (a *App) ruleAlerts(alerts []series.RuleAlert) {
+	if a.incidents == nil {
+		return
+	}
+	for _, ra := range alerts {
+		a.incidents.rule(ra)
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -17,6 +19,7 @@ import (
 	"github.com/vigil-aiops/vigil/internal/engine"
 	"github.com/vigil-aiops/vigil/internal/incident"
 	"github.com/vigil-aiops/vigil/internal/incident/fleetgraph"
+	"github.com/vigil-aiops/vigil/internal/series"
 	"github.com/vigil-aiops/vigil/internal/state"
 )
 
@@ -79,6 +82,32 @@ func (in *incidents) Signal(sg engine.Signal) {
 		Evidence: fmt.Sprintf("observed %g, expected %g to %g; fired: %s", sg.Observed, sg.Expected.Low, sg.Expected.High, sg.Detectors),
 	}
 	if p := sg.Labels["pipeline"]; p != "" {
+		s.Node = "pipeline:" + p
+	}
+	select {
+	case in.queue <- s:
+	default:
+		in.dropped.Inc()
+	}
+}
+
+// rule turns a PromQL alert into a Signal; a resolved alert clears it.
+func (in *incidents) rule(ra series.RuleAlert) {
+	keys := make([]string, 0, len(ra.Labels))
+	for k := range ra.Labels {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	subject := ra.Name
+	for _, k := range keys {
+		subject += "," + k + "=" + ra.Labels[k]
+	}
+	s := incident.Signal{Kind: incident.KindRule, Source: "rules", Subject: subject, Labels: ra.Labels, Score: 1,
+		At: ra.ActiveAt, Cleared: !ra.Firing, Evidence: strings.TrimSpace(ra.Annotations["summary"] + " (" + ra.Expr + ")")}
+	if !ra.Firing {
+		s.At = ra.ResolvedAt
+	}
+	if p := ra.Labels["pipeline"]; p != "" {
 		s.Node = "pipeline:" + p
 	}
 	select {

@@ -75,3 +75,38 @@ func TestAnomalyBecomesIncident(t *testing.T) {
 		t.Fatalf("unknown incident: %d", code)
 	}
 }
+
+// TestAlertingRuleBecomesIncident loads a Prometheus rule file: its alert
+// fires on remote-written data and opens an incident with the rendered
+// annotation as evidence.
+func TestAlertingRuleBecomesIncident(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, dir+"/etl.rules.yaml", `groups:
+  - name: etl
+    interval: 200ms
+    rules:
+      - alert: RowsFailing
+        expr: rows_failed > 5
+        annotations:
+          summary: "{{ $labels.pipeline }} failed {{ $value }} rows"
+`)
+	writeFile(t, dir+"/vigil.yaml", "storage:\n  data_dir: "+dir+"/data\nrule_files: [\""+dir+"/*.rules.yaml\"]\n")
+	a := startApp(t, app.Options{ConfigFile: dir + "/vigil.yaml"})
+	c := client{base: "http://" + a.Addr()}
+	body := remotewrite.AppendSeriesV1(nil, []remotewrite.Label{{Name: "__name__", Value: "rows_failed"}, {Name: "pipeline", Value: "payments"}},
+		[]remotewrite.Sample{{Value: 9, Timestamp: time.Now().Add(-10 * time.Second).UnixMilli()}})
+	if code, resp := c.do(t, "POST", "/api/v1/write", snappy.Encode(nil, body), map[string]string{"Content-Type": "application/x-protobuf", "Content-Encoding": "snappy"}); code != 204 {
+		t.Fatalf("write: %d %s", code, resp)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		_, incs := c.do(t, "GET", "/api/v1/incidents", nil, nil)
+		if strings.Contains(incs, "payments failed 9 rows") && strings.Contains(incs, `"kind":"rule"`) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no incident from the alerting rule: %s", incs)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}

@@ -34,6 +34,11 @@ type Config struct {
 	ETL           ETL            `yaml:"etl"`
 	Engine        Engine         `yaml:"engine"`
 	ScrapeConfigs []ScrapeConfig `yaml:"scrape_configs"`
+	// RuleFiles are globs of Prometheus rule files (alerting and recording
+	// rules), relative to the working directory; reloaded with the config.
+	RuleFiles []string `yaml:"rule_files"`
+	// RuleInterval is the evaluation interval of rule groups without one.
+	RuleInterval Duration `yaml:"rule_interval"`
 }
 
 // Engine configures anomaly detection on every stored series.
@@ -224,7 +229,8 @@ func Default() Config {
 			FanoutQueue:           1024,
 			MaxConcurrentRequests: 16,
 		},
-		Engine: Engine{Enabled: true, MaxSeries: 200_000, IdleAfter: Duration(time.Hour), SnapshotEvery: Duration(5 * time.Minute)},
+		RuleInterval: Duration(time.Minute),
+		Engine:       Engine{Enabled: true, MaxSeries: 200_000, IdleAfter: Duration(time.Hour), SnapshotEvery: Duration(5 * time.Minute)},
 		ETL: ETL{
 			Agents:           2,
 			Slots:            4,
@@ -428,6 +434,9 @@ func (c *Config) Validate() error {
 	}
 	if c.ETL.LineageNamespace == "" {
 		bad("etl.lineage_namespace", "must be set")
+	}
+	if c.RuleInterval <= 0 {
+		bad("rule_interval", "must be positive")
 	}
 	errs = append(errs, c.Auth.validate()...)
 	errs = append(errs, validateScrapeConfigs(c.ScrapeConfigs)...)
