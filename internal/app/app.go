@@ -170,6 +170,9 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 	if a.incidents, err = newIncidents(ctx, a.state.Meta(), a.runtime, a.logger.With("component", "incident"), a.reg); err != nil {
 		return nil, err
 	}
+	if a.incidents.an, err = newAnnouncer(cfg.Notify, a.state, a.logger.With("component", "notify"), a.reg); err != nil {
+		return nil, err
+	}
 	if cfg.Engine.Enabled {
 		a.signals = engine.NewRecent(1000)
 		a.engine = engine.New(engine.Options{
@@ -259,6 +262,9 @@ func (a *App) Run(ctx context.Context) error {
 	g.Go(func() error { return a.rules.Run(gctx) })
 	a.runtime.run(gctx, g.Go)
 	g.Go(func() error { return a.incidents.run(gctx) })
+	if a.incidents.an != nil {
+		g.Go(func() error { return a.incidents.an.delivery.Run(gctx) })
+	}
 	if a.engine != nil {
 		g.Go(func() error { return a.snapshots.Run(gctx) })
 		g.Go(func() error {

@@ -35,6 +35,8 @@ type incidents struct {
 	meta   state.Meta
 	logger *slog.Logger
 	queue  chan incident.Signal
+	// an announces decisions to receivers; nil without any.
+	an *announcer
 
 	dropped prometheus.Counter
 }
@@ -128,13 +130,15 @@ func (in *incidents) run(ctx context.Context) error {
 		select {
 		case s := <-in.queue:
 			in.mu.Lock()
-			if _, err := in.m.Process(s); err != nil {
+			ds, err := in.m.Process(s)
+			if err != nil {
 				in.logger.Warn("signal refused by the incident manager", "err", err)
 			}
+			in.an.announce(ctx, in.m, ds)
 			in.mu.Unlock()
 		case now := <-tick.C:
 			in.mu.Lock()
-			in.m.Tick(now)
+			in.an.announce(ctx, in.m, in.m.Tick(now))
 			in.mu.Unlock()
 		case <-save.C:
 			in.save(ctx)
@@ -183,7 +187,8 @@ func (in *incidents) routes() []api.Route {
 				return
 			}
 			in.mu.Lock()
-			_, err := do(r.PathValue("id"), api.Caller(r.Context()), body, time.Now())
+			ds, err := do(r.PathValue("id"), api.Caller(r.Context()), body, time.Now())
+			in.an.announce(r.Context(), in.m, ds)
 			in.mu.Unlock()
 			switch {
 			case errors.Is(err, incident.ErrNotFound):

@@ -2,8 +2,10 @@ package app_test
 
 import (
 	"encoding/json"
+	"io"
 	"math"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -108,5 +110,35 @@ func TestAlertingRuleBecomesIncident(t *testing.T) {
 			t.Fatalf("no incident from the alerting rule: %s", incs)
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// TestIncidentIsNotified configures a webhook receiver: the incident an
+// alerting rule opens reaches it in Alertmanager's webhook format.
+func TestIncidentIsNotified(t *testing.T) {
+	got := make(chan string, 10)
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		got <- string(b)
+	}))
+	defer hook.Close()
+	dir := t.TempDir()
+	writeFile(t, dir+"/etl.rules.yaml", "groups:\n  - name: etl\n    interval: 200ms\n    rules:\n      - alert: RowsFailing\n        expr: rows_failed > 5\n")
+	writeFile(t, dir+"/vigil.yaml", "storage:\n  data_dir: "+dir+"/data\nrule_files: [\""+dir+"/*.rules.yaml\"]\n"+
+		"notify:\n  receivers:\n    - name: hook\n      min_severity: info\n      webhook: {url: \""+hook.URL+"\"}\n")
+	a := startApp(t, app.Options{ConfigFile: dir + "/vigil.yaml"})
+	c := client{base: "http://" + a.Addr()}
+	body := remotewrite.AppendSeriesV1(nil, []remotewrite.Label{{Name: "__name__", Value: "rows_failed"}, {Name: "pipeline", Value: "billing"}},
+		[]remotewrite.Sample{{Value: 9, Timestamp: time.Now().Add(-5 * time.Second).UnixMilli()}})
+	if code, resp := c.do(t, "POST", "/api/v1/write", snappy.Encode(nil, body), map[string]string{"Content-Type": "application/x-protobuf", "Content-Encoding": "snappy"}); code != 204 {
+		t.Fatalf("write: %d %s", code, resp)
+	}
+	select {
+	case msg := <-got:
+		if !strings.Contains(msg, `"version":"4"`) || !strings.Contains(msg, `"status":"firing"`) || !strings.Contains(msg, "billing") {
+			t.Fatalf("webhook payload: %s", msg)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("no notification within 30s")
 	}
 }

@@ -33,12 +33,48 @@ type Config struct {
 	Auth          Auth           `yaml:"auth"`
 	ETL           ETL            `yaml:"etl"`
 	Engine        Engine         `yaml:"engine"`
+	Notify        Notify         `yaml:"notify"`
 	ScrapeConfigs []ScrapeConfig `yaml:"scrape_configs"`
 	// RuleFiles are globs of Prometheus rule files (alerting and recording
 	// rules), relative to the working directory; reloaded with the config.
 	RuleFiles []string `yaml:"rule_files"`
 	// RuleInterval is the evaluation interval of rule groups without one.
 	RuleInterval Duration `yaml:"rule_interval"`
+}
+
+// Notify configures where incidents are announced. Every receiver gets
+// the incidents at or above its minimum severity; delivery goes through
+// the state store's outbox, so none is lost to a crash or an outage.
+type Notify struct {
+	Receivers []Receiver `yaml:"receivers"`
+	// ExternalURL is how people reach this Vigil; links in notifications
+	// point there.
+	ExternalURL string `yaml:"external_url"`
+}
+
+// Receiver is one destination; exactly one of its kinds is set.
+type Receiver struct {
+	Name string `yaml:"name"`
+	// MinSeverity is info, warning (default), error or critical.
+	MinSeverity  string             `yaml:"min_severity"`
+	PagerDuty    *PagerDutyReceiver `yaml:"pagerduty"`
+	SlackWebhook *URLReceiver       `yaml:"slack_webhook"`
+	Alertmanager *URLReceiver       `yaml:"alertmanager"`
+	Webhook      *URLReceiver       `yaml:"webhook"`
+}
+
+// PagerDutyReceiver is a PagerDuty Events API v2 integration.
+type PagerDutyReceiver struct {
+	RoutingKey Secret `yaml:"routing_key"`
+	// URL overrides the Events API endpoint (for tests and proxies).
+	URL string `yaml:"url"`
+}
+
+// URLReceiver is a receiver reached at a URL, with an optional bearer
+// token. For a Slack incoming webhook the URL itself is the secret.
+type URLReceiver struct {
+	URL         Secret `yaml:"url"`
+	BearerToken Secret `yaml:"bearer_token"`
 }
 
 // Engine configures anomaly detection on every stored series.
@@ -438,6 +474,7 @@ func (c *Config) Validate() error {
 	if c.RuleInterval <= 0 {
 		bad("rule_interval", "must be positive")
 	}
+	errs = append(errs, c.Notify.validate()...)
 	errs = append(errs, c.Auth.validate()...)
 	errs = append(errs, validateScrapeConfigs(c.ScrapeConfigs)...)
 	return errors.Join(errs...)
@@ -462,6 +499,43 @@ func (a Auth) validate() []error {
 		}
 		if !t.Role.Valid() {
 			errs = append(errs, fmt.Errorf("%s.role: %q is not one of viewer, operator, admin", field, t.Role))
+		}
+	}
+	return errs
+}
+
+func (n Notify) validate() []error {
+	var errs []error
+	names := map[string]bool{}
+	for i, r := range n.Receivers {
+		field := fmt.Sprintf("notify.receivers[%d]", i)
+		if !jobNameRE.MatchString(r.Name) {
+			errs = append(errs, fmt.Errorf("%s.name: %q must be letters, digits and _.:-", field, r.Name))
+		} else if names[r.Name] {
+			errs = append(errs, fmt.Errorf("%s.name: %q is used twice", field, r.Name))
+		}
+		names[r.Name] = true
+		kinds := 0
+		for _, set := range []bool{r.PagerDuty != nil, r.SlackWebhook != nil, r.Alertmanager != nil, r.Webhook != nil} {
+			if set {
+				kinds++
+			}
+		}
+		if kinds != 1 {
+			errs = append(errs, fmt.Errorf("%s: exactly one of pagerduty, slack_webhook, alertmanager, webhook must be set", field))
+		}
+		switch r.MinSeverity {
+		case "", "info", "warning", "error", "critical":
+		default:
+			errs = append(errs, fmt.Errorf("%s.min_severity: %q is not one of info, warning, error, critical", field, r.MinSeverity))
+		}
+		if r.PagerDuty != nil && r.PagerDuty.RoutingKey == "" {
+			errs = append(errs, fmt.Errorf("%s.pagerduty.routing_key: must be set", field))
+		}
+		for kind, u := range map[string]*URLReceiver{"slack_webhook": r.SlackWebhook, "alertmanager": r.Alertmanager, "webhook": r.Webhook} {
+			if u != nil && !strings.HasPrefix(string(u.URL), "http://") && !strings.HasPrefix(string(u.URL), "https://") {
+				errs = append(errs, fmt.Errorf("%s.%s.url: must be an http(s) URL", field, kind))
+			}
 		}
 	}
 	return errs

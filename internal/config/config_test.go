@@ -72,6 +72,12 @@ func TestParseErrors(t *testing.T) {
 	f("scrape no targets", "scrape_configs:\n  - job_name: a\n", "scrape_configs[0].static_configs")
 	f("scrape dup job", "scrape_configs:\n  - {job_name: a, static_configs: [{targets: ['h:1']}]}\n  - {job_name: a, static_configs: [{targets: ['h:2']}]}\n", `"a" is used twice`)
 	f("scrape label", "scrape_configs:\n  - {job_name: a, static_configs: [{targets: ['h:1'], labels: {__x: y}}]}\n", "not a valid label name")
+	f("receiver two kinds", "notify:\n  receivers:\n    - {name: a, webhook: {url: 'http://x'}, alertmanager: {url: 'http://y'}}\n", "exactly one of pagerduty")
+	f("receiver no kind", "notify:\n  receivers:\n    - {name: a}\n", "notify.receivers[0]: exactly one")
+	f("receiver bad url", "notify:\n  receivers:\n    - {name: a, webhook: {url: 'ftp://x'}}\n", "notify.receivers[0].webhook.url")
+	f("receiver no routing key", "notify:\n  receivers:\n    - {name: a, pagerduty: {}}\n", "pagerduty.routing_key: must be set")
+	f("receiver severity", "notify:\n  receivers:\n    - {name: a, min_severity: loud, webhook: {url: 'http://x'}}\n", `min_severity: "loud"`)
+	f("receiver dup", "notify:\n  receivers:\n    - {name: a, webhook: {url: 'http://x'}}\n    - {name: a, webhook: {url: 'http://y'}}\n", `"a" is used twice`)
 	f("scrape auth both", "scrape_configs:\n  - {job_name: a, bearer_token: t, basic_auth: {username: u}, static_configs: [{targets: ['h:1']}]}\n", "mutually exclusive")
 }
 
