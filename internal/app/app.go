@@ -170,6 +170,9 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 	if a.incidents, err = newIncidents(ctx, a.state.Meta(), a.runtime, a.logger.With("component", "incident"), a.reg); err != nil {
 		return nil, err
 	}
+	if a.runtime != nil {
+		a.runtime.events.Subscribe(a.incidents.runEvent)
+	}
 	if a.incidents.an, err = newAnnouncer(cfg.Notify, a.state, a.logger.With("component", "notify"), a.reg); err != nil {
 		return nil, err
 	}

@@ -25,6 +25,8 @@ type pipelineRuntime struct {
 	controller *etl.Controller
 	pool       *agent.Pool        // nil with no in-process agents
 	forwarder  *forward.Forwarder // nil without an OpenLineage URL
+	// events carries the runtime's OpenLineage events to their consumers.
+	events *lineage.Bus
 }
 
 // newRuntime loads the pipelines and builds the controller and the
@@ -67,7 +69,7 @@ func (a *App) newRuntime(cfg config.Config) (*pipelineRuntime, error) {
 	if err != nil {
 		return nil, err
 	}
-	rt := &pipelineRuntime{fleet: fleet, controller: ctrl, forwarder: fwd}
+	rt := &pipelineRuntime{fleet: fleet, controller: ctrl, forwarder: fwd, events: bus}
 	if cfg.ETL.Agents > 0 {
 		rt.pool, err = agent.NewPool(agent.PoolOptions{
 			Size:       cfg.ETL.Agents,

@@ -19,6 +19,7 @@ import (
 	"github.com/vigil-aiops/vigil/internal/engine"
 	"github.com/vigil-aiops/vigil/internal/incident"
 	"github.com/vigil-aiops/vigil/internal/incident/fleetgraph"
+	"github.com/vigil-aiops/vigil/internal/lineage"
 	"github.com/vigil-aiops/vigil/internal/series"
 	"github.com/vigil-aiops/vigil/internal/state"
 )
@@ -85,6 +86,34 @@ func (in *incidents) Signal(sg engine.Signal) {
 	}
 	if p := sg.Labels["pipeline"]; p != "" {
 		s.Node = "pipeline:" + p
+	}
+	select {
+	case in.queue <- s:
+	default:
+		in.dropped.Inc()
+	}
+}
+
+// runEvent turns the end of a pipeline run into a Signal: a failed run
+// fires a run_failure on the pipeline's lineage node, a completed one
+// clears it. Task events (those with a parent run) are left out: the run
+// speaks for them.
+func (in *incidents) runEvent(ev lineage.RunEvent) {
+	if ev.Run.Facets.Parent != nil {
+		return
+	}
+	var cleared bool
+	switch ev.EventType {
+	case lineage.EventFail:
+	case lineage.EventComplete:
+		cleared = true
+	default:
+		return
+	}
+	s := incident.Signal{Kind: incident.KindRunFailure, Source: "etl", Subject: "pipeline " + ev.Job.Name,
+		Labels: map[string]string{"pipeline": ev.Job.Name}, Score: 1, At: ev.EventTime, Node: "pipeline:" + ev.Job.Name, Cleared: cleared}
+	if em := ev.Run.Facets.ErrorMessage; em != nil {
+		s.Evidence = em.Message
 	}
 	select {
 	case in.queue <- s:

@@ -142,3 +142,28 @@ func TestIncidentIsNotified(t *testing.T) {
 		t.Fatal("no notification within 30s")
 	}
 }
+
+// TestFailedRunBecomesIncident fails a pipeline run: the runtime's FAIL
+// event opens a run_failure incident on the pipeline's lineage node.
+func TestFailedRunBecomesIncident(t *testing.T) {
+	cfg, _ := etlSetup(t, `{connector: csv, settings: {path: missing.csv}}`, 1, "")
+	a := startApp(t, app.Options{ConfigFile: cfg})
+	c := client{base: "http://" + a.Addr()}
+	if code, body := c.do(t, "POST", "/api/v1/pipelines/orders/trigger", []byte(`{"reason": "test", "logical_time": "2026-11-24T08:00:00Z"}`), nil); code != 201 {
+		t.Fatalf("trigger: %d %s", code, body)
+	}
+	if v := waitRun(t, c, "/api/v1/runs/orders/2026-11-24T08:00:00Z"); v.Run.State != "failed" {
+		t.Fatalf("run: %+v", v)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		_, incs := c.do(t, "GET", "/api/v1/incidents", nil, nil)
+		if strings.Contains(incs, `"kind":"run_failure"`) && strings.Contains(incs, `"root_node":"pipeline:orders"`) && strings.Contains(incs, "missing.csv") {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no run_failure incident: %s", incs)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
