@@ -171,6 +171,13 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 		return nil, err
 	}
 	if a.runtime != nil {
+		fleet := a.runtime.fleet
+		a.incidents.sla = func(name string) time.Duration {
+			if p := fleet.Pipeline(name); p != nil {
+				return p.SLA.Std()
+			}
+			return 0
+		}
 		a.runtime.events.Subscribe(a.incidents.runEvent)
 	}
 	if a.incidents.an, err = newAnnouncer(cfg.Notify, a.state, a.logger.With("component", "notify"), a.reg); err != nil {

@@ -38,6 +38,8 @@ type incidents struct {
 	queue  chan incident.Signal
 	// an announces decisions to receivers; nil without any.
 	an *announcer
+	// sla returns a pipeline's SLA, zero when it has none.
+	sla func(pipeline string) time.Duration
 
 	dropped prometheus.Counter
 }
@@ -115,6 +117,21 @@ func (in *incidents) runEvent(ev lineage.RunEvent) {
 	if em := ev.Run.Facets.ErrorMessage; em != nil {
 		s.Evidence = em.Message
 	}
+	in.enqueue(s)
+	// A run that ended after its SLA is late; one that ended in time clears it.
+	nt := ev.Run.Facets.NominalTime
+	if in.sla == nil || nt == nil {
+		return
+	}
+	if sla := in.sla(ev.Job.Name); sla > 0 {
+		late := ev.EventTime.Sub(nt.NominalStartTime)
+		in.enqueue(incident.Signal{Kind: incident.KindLateness, Source: "etl", Subject: "pipeline " + ev.Job.Name + " SLA",
+			Labels: map[string]string{"pipeline": ev.Job.Name}, Score: 1, At: ev.EventTime, Node: "pipeline:" + ev.Job.Name,
+			Cleared: late <= sla, Evidence: fmt.Sprintf("run for %s ended %s after its scheduled time; SLA %s", nt.NominalStartTime.Format(time.RFC3339), late.Round(time.Second), sla)})
+	}
+}
+
+func (in *incidents) enqueue(s incident.Signal) {
 	select {
 	case in.queue <- s:
 	default:

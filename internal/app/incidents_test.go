@@ -167,3 +167,30 @@ func TestFailedRunBecomesIncident(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 }
+
+// TestLateRunBecomesIncident runs a slot hours after its scheduled time:
+// the run succeeds but misses its SLA, which opens a lateness incident.
+func TestLateRunBecomesIncident(t *testing.T) {
+	cfg, _ := etlSetup(t, `{connector: csv, settings: {path: orders.csv}}`, 1, "")
+	pipes := strings.TrimSuffix(cfg, "vigil.yaml") + "pipelines/orders.yaml"
+	writeFile(t, pipes, strings.Replace(readFile(t, pipes), "catchup: none\n", "catchup: none\nsla: 1m\n", 1))
+	a := startApp(t, app.Options{ConfigFile: cfg})
+	c := client{base: "http://" + a.Addr()}
+	if code, body := c.do(t, "POST", "/api/v1/pipelines/orders/trigger", []byte(`{"reason": "backfill", "logical_time": "2026-11-24T08:00:00Z"}`), nil); code != 201 {
+		t.Fatalf("trigger: %d %s", code, body)
+	}
+	if v := waitRun(t, c, "/api/v1/runs/orders/2026-11-24T08:00:00Z"); v.Run.State != "success" {
+		t.Fatalf("run: %+v", v)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		_, incs := c.do(t, "GET", "/api/v1/incidents", nil, nil)
+		if strings.Contains(incs, `"kind":"lateness"`) && strings.Contains(incs, "SLA 1m0s") {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no lateness incident: %s", incs)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
