@@ -13,9 +13,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"time"
 
+	"github.com/vigil-aiops/vigil/internal/bench"
 	"github.com/vigil-aiops/vigil/internal/detect"
 )
 
@@ -84,21 +84,11 @@ func PythonCandidates() []string { return []string{"python3", "/usr/bin/python3"
 // FindPython returns the first of candidates that can import scikit-learn
 // and NumPy, and scikit-learn's version.
 func FindPython(ctx context.Context, candidates []string) (path, version string, err error) {
-	var tried []string
-	for _, c := range candidates {
-		p, err := exec.LookPath(c)
-		if err != nil {
-			tried = append(tried, c+" (not found)")
-			continue
-		}
-		out, err := exec.CommandContext(ctx, p, "-c", "import numpy, sklearn; print(sklearn.__version__)").Output()
-		if err != nil {
-			tried = append(tried, p+" (no scikit-learn)")
-			continue
-		}
-		return p, strings.TrimSpace(string(out)), nil
+	path, version, err = bench.FindPython(ctx, candidates, "import numpy, sklearn; print(sklearn.__version__)", "scikit-learn", "install the Debian package python3-sklearn or name an interpreter (--python)")
+	if err != nil {
+		return "", "", fmt.Errorf("iforest: %w", err)
 	}
-	return "", "", fmt.Errorf("iforest: no Python with scikit-learn: tried %s; install the Debian package python3-sklearn or name an interpreter (--python)", strings.Join(tried, ", "))
+	return path, version, nil
 }
 
 // Run generates the data set, runs both forests on it and reports their

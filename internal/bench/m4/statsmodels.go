@@ -18,6 +18,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/vigil-aiops/vigil/internal/bench"
 	"github.com/vigil-aiops/vigil/internal/forecast"
 )
 
@@ -64,21 +65,11 @@ type StatsmodelsResult struct {
 // FindPython returns the first interpreter of candidates that can import
 // statsmodels, and statsmodels' version.
 func FindPython(ctx context.Context, candidates []string) (path, version string, err error) {
-	var tried []string
-	for _, c := range candidates {
-		p, err := exec.LookPath(c)
-		if err != nil {
-			tried = append(tried, c+" (not found)")
-			continue
-		}
-		out, err := exec.CommandContext(ctx, p, "-c", "import statsmodels; print(statsmodels.__version__)").Output()
-		if err != nil {
-			tried = append(tried, p+" (no statsmodels)")
-			continue
-		}
-		return p, strings.TrimSpace(string(out)), nil
+	path, version, err = bench.FindPython(ctx, candidates, "import statsmodels; print(statsmodels.__version__)", "statsmodels", "install the Debian package python3-statsmodels or name an interpreter (--python)")
+	if err != nil {
+		return "", "", fmt.Errorf("m4: %w", err)
 	}
-	return "", "", fmt.Errorf("m4: no Python with statsmodels: tried %s; install the Debian package python3-statsmodels or name an interpreter (--python)", strings.Join(tried, ", "))
+	return path, version, nil
 }
 
 // smLine is one line of the script's output.
