@@ -93,6 +93,17 @@ func (s *StreamingIForest) Forest() *IsolationForest {
 // features; a row of another length is an error and is neither scored nor
 // learned. ready is false, and score zero, while there is no forest yet.
 func (s *StreamingIForest) Observe(row []float64) (score float64, ready bool, err error) {
+	score, ready, err = s.Score(row)
+	if err != nil {
+		return score, ready, err
+	}
+	s.Learn(row, !ready || score < s.cfg.NormalBelow)
+	return score, s.ready, nil
+}
+
+// Score scores row with the current forest without learning it; Learn must
+// follow, so that the window and the refits advance. Observe does both.
+func (s *StreamingIForest) Score(row []float64) (score float64, ready bool, err error) {
 	if s.dims == 0 {
 		if len(row) == 0 {
 			return 0, false, fmt.Errorf("iforest: observe: row has no features")
@@ -107,7 +118,16 @@ func (s *StreamingIForest) Observe(row []float64) (score float64, ready bool, er
 	if s.ready {
 		score = s.forest.Score(row)
 	}
-	if finiteRow(row) && (!s.ready || score < s.cfg.NormalBelow) {
+	return score, s.ready, nil
+}
+
+// Learn adds row, just scored, to the window if normal is set and the row
+// is finite, and refits when it is time to.
+func (s *StreamingIForest) Learn(row []float64, normal bool) {
+	if len(row) != s.dims {
+		return
+	}
+	if normal && finiteRow(row) {
 		slot := s.buf[s.next*s.dims : (s.next+1)*s.dims : (s.next+1)*s.dims]
 		copy(slot, row)
 		if len(s.rows) < s.cfg.Window {
@@ -127,7 +147,6 @@ func (s *StreamingIForest) Observe(row []float64) (score float64, ready bool, er
 		s.since = 0
 		s.ready = true
 	}
-	return score, s.ready, nil
 }
 
 // finiteRow reports whether every value of row is finite.
