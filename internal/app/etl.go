@@ -9,6 +9,7 @@ import (
 	"github.com/vigil-aiops/vigil/internal/api"
 	"github.com/vigil-aiops/vigil/internal/clock"
 	"github.com/vigil-aiops/vigil/internal/config"
+	"github.com/vigil-aiops/vigil/internal/engine"
 	"github.com/vigil-aiops/vigil/internal/etl"
 	"github.com/vigil-aiops/vigil/internal/etl/agent"
 	"github.com/vigil-aiops/vigil/internal/etl/connector"
@@ -61,6 +62,7 @@ func (a *App) newRuntime(cfg config.Config) (*pipelineRuntime, error) {
 		Fleet:            fleet,
 		Logger:           logger,
 		Samples:          a.series.NewSelfWriter("etl", a.reg),
+		Attempts:         attemptSink{a},
 		Events:           bus,
 		LineageNamespace: cfg.ETL.LineageNamespace,
 		Lease:            cfg.ETL.Lease.Std(),
@@ -108,4 +110,17 @@ func (rt *pipelineRuntime) run(ctx context.Context, start func(func() error)) {
 	if rt.forwarder != nil {
 		start(func() error { return rt.forwarder.Run(ctx) })
 	}
+}
+
+// attemptSink hands the runtime's successful attempts to the detection
+// engine, which New creates after the runtime and before either runs.
+type attemptSink struct{ a *App }
+
+// Attempt implements etl.AttemptSink.
+func (s attemptSink) Attempt(r etl.AttemptReport) {
+	if s.a.engine == nil {
+		return
+	}
+	s.a.engine.ObserveTask(engine.TaskRun{Pipeline: r.Pipeline, Task: r.Task, At: r.Ended,
+		Duration: r.Duration, QueueWait: r.QueueWait, CPU: r.CPU, RowsIn: r.RowsIn, RowsOut: r.RowsOut, Bytes: r.Bytes})
 }

@@ -83,8 +83,10 @@ func newIncidents(ctx context.Context, meta state.Meta, rt *pipelineRuntime, log
 func (in *incidents) Signal(sg engine.Signal) {
 	s := incident.Signal{
 		Kind: incident.Kind(sg.Kind), Source: "engine", Subject: sg.Subject, Labels: sg.Labels,
-		Score: sg.Score, At: sg.At,
-		Evidence: fmt.Sprintf("observed %g, expected %g to %g; fired: %s", sg.Observed, sg.Expected.Low, sg.Expected.High, sg.Detectors),
+		Score: sg.Score, At: sg.At, Cleared: sg.Cleared, Evidence: sg.Evidence,
+	}
+	if s.Evidence == "" {
+		s.Evidence = fmt.Sprintf("observed %g, expected %g to %g; fired: %s", sg.Observed, sg.Expected.Low, sg.Expected.High, sg.Detectors)
 	}
 	if p := sg.Labels["pipeline"]; p != "" {
 		s.Node = "pipeline:" + p

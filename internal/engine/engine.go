@@ -33,8 +33,16 @@ const (
 	KindDrift   = "drift"
 )
 
-// ScoreMetric is the series the engine writes per observed series.
-const ScoreMetric = "vigil_anomaly_score"
+// The series the engine writes per observed series, each with the label
+// source_metric naming the observed series' metric: the anomaly score;
+// the alert state (1 while the series is anomalous, else 0); and the range
+// of values the baseline expected, which draws the band around a graph.
+const (
+	ScoreMetric = "vigil_anomaly_score"
+	StateMetric = "vigil_anomaly_state"
+	LowerMetric = "vigil_anomaly_expected_lower"
+	UpperMetric = "vigil_anomaly_expected_upper"
+)
 
 // Signal is something unusual about one series, with what a person needs
 // to check it.
@@ -45,11 +53,28 @@ type Signal struct {
 	Labels   map[string]string
 	At       time.Time
 	Observed float64
+	// Expected is the range the baseline expected; zero for an anomaly
+	// across several series, which Features explain instead.
 	Expected detect.Range
 	// Score is the anomaly probability in [0, 1].
 	Score float64
 	// Detectors names the parts of the detector that fired.
 	Detectors string
+	// Cleared marks the end of an anomaly the engine reported before.
+	Cleared bool
+	// Features explains an anomaly found across several series (the
+	// metrics of a task run): the most telling first.
+	Features []Feature
+	// Evidence, when set, says in a sentence what was unusual.
+	Evidence string
+}
+
+// Feature is one series' part in a multivariate anomaly.
+type Feature struct {
+	Name  string
+	Value float64
+	// Share is the part of the evidence it carries, in [0, 1].
+	Share float64
 }
 
 // SignalSink receives Signals; it must not block.
@@ -85,6 +110,7 @@ type Engine struct {
 	// restored holds states restored from a snapshot until their series
 	// report again.
 	restored restored
+	runs     runs
 	m        metrics
 }
 
@@ -92,12 +118,13 @@ type stripe struct {
 	mu     sync.Mutex
 	series map[uint64]*state
 	points []series.Point // Reused buffer of scores to write,
-	owners []*state       // and the series each belongs to.
+	owners []owner        // and the series each belongs to.
 }
 
 type state struct {
 	d        detect.Detector
 	labels   series.Labels // Kept for snapshots, which key series by labels.
+	name     string        // The metric name, looked up once.
 	lastT    int64
 	alerting bool
 	// The score last written, and when: scores are written when they move
@@ -105,12 +132,18 @@ type state struct {
 	// lookback is minutes) at a fraction of the appends.
 	writtenT int64
 	written  float64
-	scoreRef uint64 // The score series' reference in storage.
+	// The alert state and the expected range are written when the state
+	// changes and every stateEvery, which keeps them current for PromQL
+	// at a fraction of the appends: the range moves slowly.
+	stateT   int64
+	scoreRef uint64    // The score series' reference in storage,
+	stateRef [3]uint64 // and those of the state, lower and upper series.
 }
 
 // Score write-back thresholds.
 const (
 	scoreEvery = int64(time.Minute / time.Millisecond)
+	stateEvery = int64(4 * time.Minute / time.Millisecond)
 	scoreMove  = 0.05
 )
 
@@ -189,12 +222,12 @@ func (e *Engine) observeStripe(s *stripe, batch []series.Sample, idx []int) {
 	observed := 0
 	for _, i := range idx {
 		smp := batch[i]
-		name := smp.Labels.Get("__name__")
-		if derived(name) {
-			continue
-		}
 		st := s.series[smp.Ref]
 		if st == nil {
+			name := smp.Labels.Get("__name__")
+			if derived(name) {
+				continue
+			}
 			// A new ref: the series is new, or it comes back after a
 			// restart with the state the snapshot kept for its labels.
 			if st = e.claim(smp.Labels); st == nil {
@@ -209,7 +242,7 @@ func (e *Engine) observeStripe(s *stripe, batch []series.Sample, idx []int) {
 				}
 				st = &state{d: d}
 			}
-			st.labels = smp.Labels
+			st.labels, st.name = smp.Labels, name
 			s.series[smp.Ref] = st
 			e.tracked.Add(1)
 		}
@@ -219,14 +252,39 @@ func (e *Engine) observeStripe(s *stripe, batch []series.Sample, idx []int) {
 		st.lastT = smp.T
 		res := st.d.Observe(detect.Sample{T: smp.T, V: smp.V})
 		observed++
-		if e.opts.Writer != nil && (smp.T-st.writtenT >= scoreEvery || math.Abs(res.Probability-st.written) >= scoreMove || res.Alert != st.alerting) {
-			s.points = append(s.points, series.Point{Name: ScoreMetric, Labels: smp.Labels,
-				ExtraName: "source_metric", ExtraValue: name, T: smp.T, V: res.Probability, Ref: st.scoreRef})
-			s.owners = append(s.owners, st)
-			st.writtenT, st.written = smp.T, res.Probability
+		if e.opts.Writer != nil {
+			if smp.T-st.writtenT >= scoreEvery || math.Abs(res.Probability-st.written) >= scoreMove || res.Alert != st.alerting {
+				s.points = append(s.points, series.Point{Name: ScoreMetric, Labels: smp.Labels,
+					ExtraName: "source_metric", ExtraValue: st.name, T: smp.T, V: res.Probability, Ref: st.scoreRef})
+				s.owners = append(s.owners, owner{st, -1})
+				st.writtenT, st.written = smp.T, res.Probability
+			}
+			if smp.T-st.stateT >= stateEvery || res.Alert != st.alerting {
+				var on float64
+				if res.Alert {
+					on = 1
+				}
+				for k, p := range [3]struct {
+					name string
+					v    float64
+				}{{StateMetric, on}, {LowerMetric, res.Expected.Low}, {UpperMetric, res.Expected.High}} {
+					if math.IsInf(p.v, 0) || math.IsNaN(p.v) {
+						continue // No range before the baseline forms.
+					}
+					s.points = append(s.points, series.Point{Name: p.name, Labels: smp.Labels,
+						ExtraName: "source_metric", ExtraValue: st.name, T: smp.T, V: p.v, Ref: st.stateRef[k]})
+					s.owners = append(s.owners, owner{st, k})
+				}
+				st.stateT = smp.T
+			}
 		}
-		if res.Alert && !st.alerting {
+		switch {
+		case res.Alert && !st.alerting:
 			signals = append(signals, signal(KindAnomaly, smp, res))
+		case !res.Alert && st.alerting:
+			sg := signal(KindAnomaly, smp, res)
+			sg.Cleared = true
+			signals = append(signals, sg)
 		}
 		st.alerting = res.Alert
 		if res.Drift {
@@ -236,12 +294,33 @@ func (e *Engine) observeStripe(s *stripe, batch []series.Sample, idx []int) {
 	e.m.samples.Add(float64(observed))
 	if e.opts.Writer != nil {
 		e.opts.Writer.WriteBatch(s.points)
-		for i, st := range s.owners {
-			st.scoreRef = s.points[i].Ref
+		for i, o := range s.owners {
+			if o.k < 0 {
+				o.st.scoreRef = s.points[i].Ref
+			} else {
+				o.st.stateRef[o.k] = s.points[i].Ref
+			}
 		}
 	}
+	e.emit(signals)
+}
+
+// owner is the series a score or state point belongs to: k is -1 for the
+// score, else the index of the state series.
+type owner struct {
+	st *state
+	k  int
+}
+
+// emit counts and hands on signals.
+func (e *Engine) emit(signals []Signal) {
 	for _, sg := range signals {
+		if sg.Cleared {
+			continue
+		}
 		e.m.signals.WithLabelValues(sg.Kind).Inc()
+	}
+	for _, sg := range signals {
 		if e.opts.Signals != nil {
 			e.opts.Signals.Signal(sg)
 		}

@@ -92,7 +92,7 @@ func TestEngineFindsASpikeAndWritesScores(t *testing.T) {
 	spikeAt := start.Add(time.Duration(spike) * time.Minute)
 	found := false
 	for _, sg := range sk.signals {
-		if sg.Kind == KindAnomaly && !sg.At.Before(spikeAt) && sg.At.Sub(spikeAt) <= 5*time.Minute {
+		if sg.Kind == KindAnomaly && !sg.Cleared && !sg.At.Before(spikeAt) && sg.At.Sub(spikeAt) <= 5*time.Minute {
 			found = true
 			if sg.Labels["pipeline"] != "orders" || sg.Expected.Contains(sg.Observed) || sg.Detectors == "none" {
 				t.Fatalf("the spike's signal does not explain itself: %+v", sg)
@@ -105,7 +105,7 @@ func TestEngineFindsASpikeAndWritesScores(t *testing.T) {
 	// After the first day of learning, false alarms must be rare.
 	falseAlarms := 0
 	for _, sg := range sk.signals {
-		if sg.Kind == KindAnomaly && sg.At.After(start.Add(24*time.Hour)) && (sg.At.Before(spikeAt) || sg.At.Sub(spikeAt) > 30*time.Minute) {
+		if sg.Kind == KindAnomaly && !sg.Cleared && sg.At.After(start.Add(24*time.Hour)) && (sg.At.Before(spikeAt) || sg.At.Sub(spikeAt) > 30*time.Minute) {
 			falseAlarms++
 		}
 	}
@@ -114,24 +114,35 @@ func TestEngineFindsASpikeAndWritesScores(t *testing.T) {
 	}
 
 	api := s.APIHandler(series.BuildInfo{}, prometheus.NewRegistry())
-	req := httptest.NewRequest("GET", "/api/v1/query?"+url.Values{
-		"query": {`vigil_anomaly_score{source_metric="rows", pipeline="orders"}`},
-		"time":  {strconv.FormatInt(spikeAt.Unix(), 10)},
-	}.Encode(), nil)
-	rec := httptest.NewRecorder()
-	api.ServeHTTP(rec, req)
-	var resp struct {
-		Data struct {
-			Result []struct {
-				Value [2]any `json:"value"`
-			} `json:"result"`
-		} `json:"data"`
+	query := func(q string) float64 {
+		t.Helper()
+		req := httptest.NewRequest("GET", "/api/v1/query?"+url.Values{"query": {q}, "time": {strconv.FormatInt(spikeAt.Unix(), 10)}}.Encode(), nil)
+		rec := httptest.NewRecorder()
+		api.ServeHTTP(rec, req)
+		var resp struct {
+			Data struct {
+				Result []struct {
+					Value [2]any `json:"value"`
+				} `json:"result"`
+			} `json:"data"`
+		}
+		if err := json.Unmarshal(rec.Body.Bytes(), &resp); err != nil || len(resp.Data.Result) != 1 {
+			t.Fatalf("%s: %s", q, rec.Body)
+		}
+		v, _ := strconv.ParseFloat(resp.Data.Result[0].Value[1].(string), 64)
+		return v
 	}
-	if err := json.Unmarshal(rec.Body.Bytes(), &resp); err != nil || len(resp.Data.Result) != 1 {
-		t.Fatalf("score series: %s", rec.Body)
-	}
-	if v, _ := strconv.ParseFloat(resp.Data.Result[0].Value[1].(string), 64); v < 0.5 {
+	if v := query(`vigil_anomaly_score{source_metric="rows", pipeline="orders"}`); v < 0.5 {
 		t.Fatalf("anomaly score at the spike = %v", v)
+	}
+	// The alert state is on at the spike, and the spike lies outside the
+	// expected band, which holds the normal level.
+	if v := query(`vigil_anomaly_state{source_metric="rows", pipeline="orders"}`); v != 1 {
+		t.Fatalf("anomaly state at the spike = %v", v)
+	}
+	lo, hi := query(`vigil_anomaly_expected_lower{source_metric="rows"}`), query(`vigil_anomaly_expected_upper{source_metric="rows"}`)
+	if observed := values[spike]; !(lo < hi && hi < observed && lo < 1400 && hi > 600) {
+		t.Fatalf("band %g..%g at the spike of %g", lo, hi, observed)
 	}
 	// The engine never observes its own output.
 	if e.Series() != 1 {

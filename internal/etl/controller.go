@@ -43,6 +43,9 @@ type Options struct {
 	Logger *slog.Logger
 	// Samples receives the runtime's metrics; nil drops them.
 	Samples SampleWriter
+	// Attempts receives a report of every successful attempt; nil drops
+	// them.
+	Attempts AttemptSink
 	// Events receives OpenLineage events of runs and attempts; nil drops
 	// them.
 	Events EventSink

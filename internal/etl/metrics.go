@@ -14,6 +14,24 @@ type SampleWriter interface {
 	Write(name string, labels map[string]string, t time.Time, v float64)
 }
 
+// AttemptSink receives a report of every successful attempt once its end
+// is committed, for the detection engine to judge. The controller calls it
+// with its lock held, so it must not block for long nor call back into the
+// controller.
+type AttemptSink interface {
+	Attempt(AttemptReport)
+}
+
+// AttemptReport is what one successful attempt of a task did.
+type AttemptReport struct {
+	Pipeline, Task string
+	Ended          time.Time
+	// QueueWait is how long the task waited for an agent, and Duration how
+	// long the attempt ran.
+	QueueWait, Duration time.Duration
+	state.Usage
+}
+
 // The metrics the controller writes. Durations are in seconds; counters
 // (_total) count since the controller started.
 const (
@@ -66,6 +84,13 @@ func (c *Controller) recordDispatchMetrics(b *batch, t *task, now time.Time) {
 
 // recordAttemptMetrics writes what an attempt that ended in state st did.
 func (c *Controller) recordAttemptMetrics(b *batch, t *task, st state.AttemptState, class string, now time.Time) {
+	if sink := c.opts.Attempts; sink != nil && st == state.AttemptSuccess {
+		rep := AttemptReport{Pipeline: t.rec.Pipeline, Task: t.rec.Task, Ended: now, Duration: now.Sub(t.rec.Started), Usage: t.rec.Usage}
+		if !t.rec.Queued.IsZero() && t.rec.Started.After(t.rec.Queued) {
+			rep.QueueWait = t.rec.Started.Sub(t.rec.Queued)
+		}
+		b.after(func() { sink.Attempt(rep) })
+	}
 	if c.opts.Samples == nil {
 		return
 	}
