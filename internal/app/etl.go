@@ -63,10 +63,14 @@ func (a *App) newRuntime(cfg config.Config) (*pipelineRuntime, error) {
 		Logger:           logger,
 		Samples:          a.series.NewSelfWriter("etl", a.reg),
 		Attempts:         attemptSink{a},
+		Freshness:        freshnessSink{a},
 		Events:           bus,
 		LineageNamespace: cfg.ETL.LineageNamespace,
 		Lease:            cfg.ETL.Lease.Std(),
 		AgentTimeout:     cfg.ETL.AgentTimeout.Std(),
+		MetricsEvery:     cfg.ETL.MetricsInterval.Std(),
+		// The gauges and freshness checks happen on ticks.
+		TickEvery: min(etl.DefaultTickEvery, cfg.ETL.MetricsInterval.Std()),
 	})
 	if err != nil {
 		return nil, err
@@ -123,4 +127,15 @@ func (s attemptSink) Attempt(r etl.AttemptReport) {
 	}
 	s.a.engine.ObserveTask(engine.TaskRun{Pipeline: r.Pipeline, Task: r.Task, At: r.Ended,
 		Duration: r.Duration, QueueWait: r.QueueWait, CPU: r.CPU, RowsIn: r.RowsIn, RowsOut: r.RowsOut, Bytes: r.Bytes})
+}
+
+// freshnessSink hands the runtime's stale and fresh-again datasets to the
+// incident manager, which New creates after the runtime.
+type freshnessSink struct{ a *App }
+
+// Freshness implements etl.FreshnessSink.
+func (s freshnessSink) Freshness(r etl.FreshnessReport) {
+	if s.a.incidents != nil {
+		s.a.incidents.freshness(r)
+	}
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/vigil-aiops/vigil/internal/api"
 	"github.com/vigil-aiops/vigil/internal/config"
 	"github.com/vigil-aiops/vigil/internal/engine"
+	"github.com/vigil-aiops/vigil/internal/etl"
 	"github.com/vigil-aiops/vigil/internal/incident"
 	"github.com/vigil-aiops/vigil/internal/incident/fleetgraph"
 	"github.com/vigil-aiops/vigil/internal/lineage"
@@ -131,6 +132,15 @@ func (in *incidents) runEvent(ev lineage.RunEvent) {
 			Labels: map[string]string{"pipeline": ev.Job.Name}, Score: 1, At: ev.EventTime, Node: "pipeline:" + ev.Job.Name,
 			Cleared: late <= sla, Evidence: fmt.Sprintf("run for %s ended %s after its scheduled time; SLA %s", nt.NominalStartTime.Format(time.RFC3339), late.Round(time.Second), sla)})
 	}
+}
+
+// freshness turns a dataset going stale into a Signal on its lineage node,
+// and its next write into the Signal's clearing.
+func (in *incidents) freshness(r etl.FreshnessReport) {
+	in.enqueue(incident.Signal{Kind: incident.KindFreshness, Source: "etl", Subject: "dataset " + r.Dataset,
+		Labels: map[string]string{"dataset": r.Dataset, "pipeline": r.Pipeline}, Score: 1, At: r.At,
+		Node: "dataset:" + r.Dataset, Cleared: !r.Stale,
+		Evidence: fmt.Sprintf("last written %s ago (%s), freshness budget %s", r.Age.Round(time.Second), r.LastWrite.Format(time.RFC3339), r.Budget)})
 }
 
 func (in *incidents) enqueue(s incident.Signal) {

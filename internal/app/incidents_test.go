@@ -6,6 +6,7 @@ import (
 	"math"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -190,6 +191,81 @@ func TestLateRunBecomesIncident(t *testing.T) {
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("no lateness incident: %s", incs)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// TestStaleDatasetBecomesIncident lets a pipeline's output age past its
+// freshness budget: a freshness incident must open on the dataset, and
+// clear when the pipeline writes it again.
+func TestStaleDatasetBecomesIncident(t *testing.T) {
+	cfg, _ := etlSetup(t, `{connector: csv, settings: {path: orders.csv}}`, 1, "  metrics_interval: 200ms\n")
+	pipes := strings.TrimSuffix(cfg, "vigil.yaml") + "pipelines/orders.yaml"
+	writeFile(t, pipes, strings.Replace(readFile(t, pipes), "catchup: none\n", "catchup: none\nfreshness: 2s\n", 1))
+	a := startApp(t, app.Options{ConfigFile: cfg})
+	c := client{base: "http://" + a.Addr()}
+	trigger := func(logical string) {
+		t.Helper()
+		if code, body := c.do(t, "POST", "/api/v1/pipelines/orders/trigger", []byte(`{"reason": "test", "logical_time": "`+logical+`"}`), nil); code != 201 {
+			t.Fatalf("trigger: %d %s", code, body)
+		}
+		if v := waitRun(t, c, "/api/v1/runs/orders/"+logical); v.Run.State != "success" {
+			t.Fatalf("run: %+v", v)
+		}
+	}
+	trigger("2026-11-24T08:00:00Z")
+	type incidentList []struct {
+		ID     string
+		Alerts []struct {
+			Kind     string
+			Firing   bool
+			Evidence string
+		}
+	}
+	find := func() (firing, cleared bool, body string) {
+		_, body = c.do(t, "GET", "/api/v1/incidents", nil, nil)
+		var l incidentList
+		if err := json.Unmarshal([]byte(body), &l); err != nil {
+			t.Fatalf("incidents: %v: %s", err, body)
+		}
+		for _, inc := range l {
+			for _, al := range inc.Alerts {
+				if al.Kind == "freshness" && strings.Contains(al.Evidence, "freshness budget 2s") {
+					if al.Firing {
+						firing = true
+					} else {
+						cleared = true
+					}
+				}
+			}
+		}
+		return firing, cleared, body
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		firing, _, body := find()
+		if firing {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no freshness incident: %s", body)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	// Every task run was judged by the engine: its metrics have scores.
+	if _, body := c.do(t, "GET", "/api/v1/query?query="+url.QueryEscape(`count(vigil_anomaly_score{source_metric="vigil_etl_task_rows_out", pipeline="orders"})`), nil, nil); !strings.Contains(body, `"result":[{"metric":{},"value":[`) {
+		t.Fatalf("no anomaly scores of task runs: %s", body)
+	}
+	trigger("2026-11-24T09:00:00Z")
+	deadline = time.Now().Add(20 * time.Second)
+	for {
+		firing, cleared, body := find()
+		if cleared && !firing {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("freshness alert not cleared: %s", body)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}

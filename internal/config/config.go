@@ -106,6 +106,10 @@ type ETL struct {
 	// heartbeat; AgentTimeout is when a silent agent is declared dead.
 	Lease        Duration `yaml:"lease"`
 	AgentTimeout Duration `yaml:"agent_timeout"`
+	// MetricsInterval is how often the runtime writes its gauges (dataset
+	// freshness, agent utilisation, queued tasks) and checks every
+	// dataset against its pipeline's freshness budget.
+	MetricsInterval Duration `yaml:"metrics_interval"`
 	// LineageNamespace is the OpenLineage job namespace of Vigil's runs.
 	LineageNamespace string `yaml:"lineage_namespace"`
 	// OpenLineageURL, when set, receives every RunEvent of Vigil's runs
@@ -272,6 +276,7 @@ func Default() Config {
 			Slots:            4,
 			Lease:            Duration(30 * time.Second),
 			AgentTimeout:     Duration(time.Minute),
+			MetricsInterval:  Duration(time.Minute),
 			LineageNamespace: "vigil",
 		},
 	}
@@ -461,6 +466,9 @@ func (c *Config) Validate() error {
 	}
 	if c.ETL.Agents < 0 || c.ETL.Slots <= 0 {
 		bad("etl", "agents must not be negative and slots must be positive")
+	}
+	if c.ETL.MetricsInterval <= 0 {
+		bad("etl.metrics_interval", "%s must be positive", c.ETL.MetricsInterval)
 	}
 	if c.ETL.Lease <= 0 || c.ETL.AgentTimeout < c.ETL.Lease {
 		bad("etl.agent_timeout", "%s must be at least etl.lease %s, which must be positive", c.ETL.AgentTimeout, c.ETL.Lease)

@@ -46,6 +46,9 @@ type Options struct {
 	// Attempts receives a report of every successful attempt; nil drops
 	// them.
 	Attempts AttemptSink
+	// Freshness hears when datasets go stale and fresh again; nil drops
+	// it. It is checked every MetricsEvery.
+	Freshness FreshnessSink
 	// Events receives OpenLineage events of runs and attempts; nil drops
 	// them.
 	Events EventSink

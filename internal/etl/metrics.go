@@ -32,6 +32,24 @@ type AttemptReport struct {
 	state.Usage
 }
 
+// FreshnessSink hears when a dataset goes stale (older than its
+// pipeline's freshness budget) and when it is fresh again. The controller
+// calls it with its lock held, so it must not block for long nor call back
+// into the controller.
+type FreshnessSink interface {
+	Freshness(FreshnessReport)
+}
+
+// FreshnessReport is a change in a dataset's freshness.
+type FreshnessReport struct {
+	Dataset, Pipeline string
+	At                time.Time
+	// LastWrite is when the dataset was last written; Age is At minus it.
+	LastWrite   time.Time
+	Age, Budget time.Duration
+	Stale       bool
+}
+
 // The metrics the controller writes. Durations are in seconds; counters
 // (_total) count since the controller started.
 const (
@@ -142,10 +160,14 @@ func (c *Controller) recordRunMetrics(b *batch, r *run, now time.Time) {
 // live agent's slots in use, and each pipeline's queued tasks. The caller
 // holds c.mu.
 func (c *Controller) writeGauges(now time.Time) {
-	if c.opts.Samples == nil || now.Sub(c.lastGauge) < c.opts.MetricsEvery {
+	if now.Sub(c.lastGauge) < c.opts.MetricsEvery {
 		return
 	}
 	c.lastGauge = now
+	c.checkFreshness(now)
+	if c.opts.Samples == nil {
+		return
+	}
 	w := c.opts.Samples
 	for _, name := range sortedKeys(c.datasets) {
 		d := c.datasets[name]
@@ -179,4 +201,30 @@ func (c *Controller) writeGauges(now time.Time) {
 // taskLabels returns the labels of a task's series.
 func taskLabels(t *task) map[string]string {
 	return map[string]string{"pipeline": t.rec.Pipeline, "task": t.rec.Task}
+}
+
+// checkFreshness reports the datasets that went stale or became fresh
+// since the last check. A dataset never written since the controller's
+// state began is not judged: there is nothing to be stale yet.
+func (c *Controller) checkFreshness(now time.Time) {
+	sink := c.opts.Freshness
+	if sink == nil {
+		return
+	}
+	for _, name := range sortedKeys(c.datasets) {
+		d := c.datasets[name]
+		p := c.byName[d.pipeline]
+		if d.lastWrite.IsZero() || p == nil {
+			continue
+		}
+		budget := p.spec.FreshnessBudget(now)
+		if budget <= 0 {
+			continue
+		}
+		age := now.Sub(d.lastWrite)
+		if stale := age > budget; stale != d.stale {
+			d.stale = stale
+			sink.Freshness(FreshnessReport{Dataset: name, Pipeline: d.pipeline, At: now, LastWrite: d.lastWrite, Age: age, Budget: budget, Stale: stale})
+		}
+	}
 }

@@ -64,6 +64,7 @@ type dataset struct {
 	name               string
 	pipeline, task     string
 	lastWrite, logical time.Time
+	stale              bool // As last reported to the freshness sink.
 }
 
 // runID returns the deterministic ID of a pipeline's run for a logical

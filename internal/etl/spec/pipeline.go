@@ -18,8 +18,15 @@ type Pipeline struct {
 	MaxActiveRuns int `yaml:"max_active_runs"`
 	// SLA is how long after its scheduled time a run should have finished;
 	// zero means none.
-	SLA   Duration `yaml:"sla,omitempty"`
-	Tasks []Task   `yaml:"tasks"`
+	SLA Duration `yaml:"sla,omitempty"`
+	// Freshness is how old the pipeline's output datasets may get before
+	// they count as stale. Zero derives it from a cron or interval
+	// schedule: the gap between two slots plus the SLA, or plus half the
+	// gap without an SLA, so that one missed run makes them stale. A pipeline
+	// scheduled after others and without it is not checked; its upstream
+	// pipelines are.
+	Freshness Duration `yaml:"freshness,omitempty"`
+	Tasks     []Task   `yaml:"tasks"`
 
 	// File is the path the spec was read from, or the name given to
 	// Parse; it prefixes every problem reported about the pipeline.
@@ -168,4 +175,22 @@ func DefaultRetries() Retries {
 		Jitter:     DefaultJitter,
 		Transient:  DefaultTransient(),
 	}
+}
+
+// FreshnessBudget returns how old the pipeline's outputs may get at now,
+// or zero when they are not checked (see Freshness).
+func (p *Pipeline) FreshnessBudget(now time.Time) time.Duration {
+	if p.Freshness > 0 {
+		return p.Freshness.Std()
+	}
+	first := p.Schedule.Next(now)
+	if first.IsZero() {
+		return 0
+	}
+	second := p.Schedule.Next(first)
+	if second.IsZero() {
+		return 0
+	}
+	gap := second.Sub(first)
+	return gap + max(p.SLA.Std(), gap/2)
 }

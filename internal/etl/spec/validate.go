@@ -32,6 +32,9 @@ func (p *Pipeline) validate(c *collector, o options) {
 	if p.SLA < 0 {
 		c.add("sla", "must not be negative")
 	}
+	if p.Freshness < 0 {
+		c.add("freshness", "must not be negative")
+	}
 	if len(p.Tasks) == 0 {
 		c.add("tasks", "a pipeline needs at least one task")
 	}
