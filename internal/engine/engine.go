@@ -14,6 +14,7 @@
 package engine
 
 import (
+	"fmt"
 	"log/slog"
 	"math"
 	"strings"
@@ -125,6 +126,12 @@ type state struct {
 	d        detect.Detector
 	labels   series.Labels // Kept for snapshots, which key series by labels.
 	name     string        // The metric name, looked up once.
+	// A counter's detector sees its rate; prevV is the previous value,
+	// which primed says is known (it is not kept in snapshots, so the
+	// first sample after a restart only primes it again).
+	counter bool
+	primed  bool
+	prevV   float64
 	lastT    int64
 	alerting bool
 	// The score last written, and when: scores are written when they move
@@ -195,6 +202,19 @@ func (e *Engine) Series() int { return int(e.tracked.Load()) }
 // observing it would feed the engine its own output.
 func derived(name string) bool { return strings.HasPrefix(name, "vigil_anomaly") }
 
+// counter reports whether a metric is a counter by the Prometheus and
+// OpenMetrics naming conventions: the engine judges the rate of a counter,
+// not its ever-growing value. (Remote write does not always carry metric
+// types, so names are the reliable common ground.)
+func counter(name string) bool {
+	return strings.HasSuffix(name, "_total") || strings.HasSuffix(name, "_count") || strings.HasSuffix(name, "_sum")
+}
+
+// bucket reports whether a metric is a classic histogram's bucket series.
+// Its _count and _sum series carry the histogram's rate and mean; judging
+// each bucket as well would multiply the cost for little evidence.
+func bucket(name string) bool { return strings.HasSuffix(name, "_bucket") }
+
 // Observe implements series.Observer. The fan-out calls it from one
 // goroutine per shard, and a series is always in the same shard, so the
 // samples of a series arrive in order.
@@ -225,7 +245,7 @@ func (e *Engine) observeStripe(s *stripe, batch []series.Sample, idx []int) {
 		st := s.series[smp.Ref]
 		if st == nil {
 			name := smp.Labels.Get("__name__")
-			if derived(name) {
+			if derived(name) || bucket(name) {
 				continue
 			}
 			// A new ref: the series is new, or it comes back after a
@@ -242,15 +262,31 @@ func (e *Engine) observeStripe(s *stripe, batch []series.Sample, idx []int) {
 				}
 				st = &state{d: d}
 			}
-			st.labels, st.name = smp.Labels, name
+			st.labels, st.name, st.counter = smp.Labels, name, counter(name)
 			s.series[smp.Ref] = st
 			e.tracked.Add(1)
 		}
 		if smp.T <= st.lastT {
 			continue // Duplicate or out of order: the detector sees time move forward only.
 		}
+		v := smp.V
+		if st.counter {
+			// A counter is judged by its rate: the increase per second
+			// since the previous sample. The interval of a reset is not
+			// judged: what was counted between the previous sample and
+			// the restart is lost, so its increase is unknown.
+			if math.IsNaN(v) {
+				continue // A staleness marker, or garbage: no increase to judge.
+			}
+			prevT, prevV, primed := st.lastT, st.prevV, st.primed
+			st.lastT, st.prevV, st.primed = smp.T, v, true
+			if !primed || v < prevV {
+				continue
+			}
+			v = (v - prevV) / (float64(smp.T-prevT) / 1000)
+		}
 		st.lastT = smp.T
-		res := st.d.Observe(detect.Sample{T: smp.T, V: smp.V})
+		res := st.d.Observe(detect.Sample{T: smp.T, V: v})
 		observed++
 		if e.opts.Writer != nil {
 			if smp.T-st.writtenT >= scoreEvery || math.Abs(res.Probability-st.written) >= scoreMove || res.Alert != st.alerting {
@@ -280,15 +316,15 @@ func (e *Engine) observeStripe(s *stripe, batch []series.Sample, idx []int) {
 		}
 		switch {
 		case res.Alert && !st.alerting:
-			signals = append(signals, signal(KindAnomaly, smp, res))
+			signals = append(signals, signal(KindAnomaly, st, smp, v, res))
 		case !res.Alert && st.alerting:
-			sg := signal(KindAnomaly, smp, res)
+			sg := signal(KindAnomaly, st, smp, v, res)
 			sg.Cleared = true
 			signals = append(signals, sg)
 		}
 		st.alerting = res.Alert
 		if res.Drift {
-			signals = append(signals, signal(KindDrift, smp, res))
+			signals = append(signals, signal(KindDrift, st, smp, v, res))
 		}
 	}
 	e.m.samples.Add(float64(observed))
@@ -327,9 +363,15 @@ func (e *Engine) emit(signals []Signal) {
 	}
 }
 
-func signal(kind string, smp series.Sample, res detect.Result) Signal {
-	return Signal{Kind: kind, Subject: smp.Labels.String(), Labels: smp.Labels.Map(), At: time.UnixMilli(smp.T).UTC(),
-		Observed: smp.V, Expected: res.Expected, Score: res.Probability, Detectors: res.Fired.String()}
+// signal reports on a sample whose detector saw v: the sample's value, or
+// a counter's rate.
+func signal(kind string, st *state, smp series.Sample, v float64, res detect.Result) Signal {
+	sg := Signal{Kind: kind, Subject: smp.Labels.String(), Labels: smp.Labels.Map(), At: time.UnixMilli(smp.T).UTC(),
+		Observed: v, Expected: res.Expected, Score: res.Probability, Detectors: res.Fired.String()}
+	if st.counter {
+		sg.Evidence = fmt.Sprintf("rate %g/s, expected %g/s to %g/s; fired: %s", v, res.Expected.Low, res.Expected.High, sg.Detectors)
+	}
+	return sg
 }
 
 // Reclaim drops the state of series with no sample since now-IdleAfter,
