@@ -123,15 +123,15 @@ type stripe struct {
 }
 
 type state struct {
-	d        detect.Detector
-	labels   series.Labels // Kept for snapshots, which key series by labels.
-	name     string        // The metric name, looked up once.
+	d      detect.Detector
+	labels series.Labels // Kept for snapshots, which key series by labels.
+	name   string        // The metric name, looked up once.
 	// A counter's detector sees its rate; prevV is the previous value,
 	// which primed says is known (it is not kept in snapshots, so the
 	// first sample after a restart only primes it again).
-	counter bool
-	primed  bool
-	prevV   float64
+	counter  bool
+	primed   bool
+	prevV    float64
 	lastT    int64
 	alerting bool
 	// The score last written, and when: scores are written when they move
