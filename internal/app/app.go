@@ -167,7 +167,7 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 		return nil, err
 	}
 
-	if a.incidents, err = newIncidents(ctx, a.state.Meta(), a.runtime, a.logger.With("component", "incident"), a.reg); err != nil {
+	if a.incidents, err = newIncidents(ctx, a.state, a.runtime, a.logger.With("component", "incident"), a.reg); err != nil {
 		return nil, err
 	}
 	if a.runtime != nil {

@@ -34,6 +34,7 @@ const incidentsKey = "incident/state"
 type incidents struct {
 	mu     sync.Mutex
 	m      *incident.Manager
+	store  *state.Store
 	meta   state.Meta
 	logger *slog.Logger
 	queue  chan incident.Signal
@@ -45,7 +46,8 @@ type incidents struct {
 	dropped prometheus.Counter
 }
 
-func newIncidents(ctx context.Context, meta state.Meta, rt *pipelineRuntime, logger *slog.Logger, reg prometheus.Registerer) (*incidents, error) {
+func newIncidents(ctx context.Context, store *state.Store, rt *pipelineRuntime, logger *slog.Logger, reg prometheus.Registerer) (*incidents, error) {
+	meta := store.Meta()
 	var (
 		topo incident.Topology
 		cat  incident.Catalog
@@ -71,7 +73,7 @@ func newIncidents(ctx context.Context, meta state.Meta, rt *pipelineRuntime, log
 	} else if !errors.Is(err, state.ErrNotFound) {
 		return nil, fmt.Errorf("load incident state: %w", err)
 	}
-	in := &incidents{m: m, meta: meta, logger: logger, queue: make(chan incident.Signal, 10000),
+	in := &incidents{m: m, store: store, meta: meta, logger: logger, queue: make(chan incident.Signal, 10000),
 		dropped: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "vigil_incident_signals_dropped_total",
 			Help: "Signals not handed to the incident manager because its queue was full.",
@@ -192,11 +194,11 @@ func (in *incidents) run(ctx context.Context) error {
 			if err != nil {
 				in.logger.Warn("signal refused by the incident manager", "err", err)
 			}
-			in.an.announce(ctx, in.m, ds)
+			in.decided(ctx, ds)
 			in.mu.Unlock()
 		case now := <-tick.C:
 			in.mu.Lock()
-			in.an.announce(ctx, in.m, in.m.Tick(now))
+			in.decided(ctx, in.m.Tick(now))
 			in.mu.Unlock()
 		case <-save.C:
 			in.save(ctx)
@@ -204,6 +206,32 @@ func (in *incidents) run(ctx context.Context) error {
 			in.save(context.WithoutCancel(ctx))
 			return nil
 		}
+	}
+}
+
+// decided makes the manager's decisions durable before anyone hears of
+// them: the incident state and the notifications they call for are written
+// in one transaction, so that after a crash Vigil neither forgets an
+// incident it announced (and opens it again under a new name) nor loses or
+// repeats the announcement. The caller holds in.mu.
+func (in *incidents) decided(ctx context.Context, ds []incident.Decision) {
+	if len(ds) == 0 {
+		return
+	}
+	// A request that ends must not undo what the manager decided.
+	ctx = context.WithoutCancel(ctx)
+	qs := in.an.notifications(in.m, ds)
+	b, err := json.Marshal(in.m.Snapshot())
+	if err == nil {
+		err = in.store.InTx(ctx, func(tx *state.Tx) error {
+			if err := tx.Meta().Put(ctx, incidentsKey, b); err != nil {
+				return err
+			}
+			return in.an.enqueue(ctx, tx, qs)
+		})
+	}
+	if err != nil {
+		in.logger.Error("record incident decisions", "decisions", len(ds), "notifications", len(qs), "err", err)
 	}
 }
 
@@ -246,7 +274,7 @@ func (in *incidents) routes() []api.Route {
 			}
 			in.mu.Lock()
 			ds, err := do(r.PathValue("id"), api.Caller(r.Context()), body, time.Now())
-			in.an.announce(r.Context(), in.m, ds)
+			in.decided(r.Context(), ds)
 			in.mu.Unlock()
 			switch {
 			case errors.Is(err, incident.ErrNotFound):

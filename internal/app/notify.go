@@ -17,6 +17,7 @@ import (
 // every receiver whose minimum severity they reach, queued durably.
 type announcer struct {
 	delivery    *notify.Delivery
+	names       []string // The receivers, in configuration order.
 	minSeverity map[string]int
 	externalURL string
 	logger      *slog.Logger
@@ -31,7 +32,9 @@ func newAnnouncer(cfg config.Notify, store *state.Store, logger *slog.Logger, re
 	}
 	receivers := map[string]notify.Notifier{}
 	minSev := map[string]int{}
+	var names []string
 	for _, r := range cfg.Receivers {
+		names = append(names, r.Name)
 		var (
 			n   notify.Notifier
 			err error
@@ -60,15 +63,23 @@ func newAnnouncer(cfg config.Notify, store *state.Store, logger *slog.Logger, re
 	if err != nil {
 		return nil, err
 	}
-	return &announcer{delivery: d, minSeverity: minSev, externalURL: cfg.ExternalURL, logger: logger}, nil
+	return &announcer{delivery: d, names: names, minSeverity: minSev, externalURL: cfg.ExternalURL, logger: logger}, nil
 }
 
-// announce queues the notifications the decisions call for. The caller
-// holds the incident manager's lock; m is read, not changed.
-func (an *announcer) announce(ctx context.Context, m *incident.Manager, decisions []incident.Decision) {
+// queued is a notification for one receiver.
+type queued struct {
+	receiver string
+	n        notify.Notification
+}
+
+// notifications returns the notifications the decisions call for, for
+// every receiver whose minimum severity they reach. The caller holds the
+// incident manager's lock; m is read, not changed.
+func (an *announcer) notifications(m *incident.Manager, decisions []incident.Decision) []queued {
 	if an == nil {
-		return
+		return nil
 	}
+	var out []queued
 	for _, d := range decisions {
 		var status notify.Status
 		switch d.Kind {
@@ -86,15 +97,24 @@ func (an *announcer) announce(ctx context.Context, m *incident.Manager, decision
 			continue // Nobody was told it started, so nobody is told it ended.
 		}
 		n := notification(inc, status, d, an.externalURL)
-		for name, min := range an.minSeverity {
-			if severityRank[string(inc.Severity)] < min {
+		for _, name := range an.names {
+			if severityRank[string(inc.Severity)] < an.minSeverity[name] {
 				continue
 			}
-			if err := an.delivery.Enqueue(ctx, name, n); err != nil {
-				an.logger.Error("queue notification", "receiver", name, "incident", inc.ID, "err", err)
-			}
+			out = append(out, queued{receiver: name, n: n})
 		}
 	}
+	return out
+}
+
+// enqueue queues notifications in tx.
+func (an *announcer) enqueue(ctx context.Context, tx *state.Tx, qs []queued) error {
+	for _, q := range qs {
+		if err := an.delivery.EnqueueTx(ctx, tx, q.receiver, q.n); err != nil {
+			return fmt.Errorf("queue notification of %s for %s: %w", q.n.IncidentID, q.receiver, err)
+		}
+	}
+	return nil
 }
 
 func notification(inc incident.Incident, status notify.Status, d incident.Decision, externalURL string) notify.Notification {
