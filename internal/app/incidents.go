@@ -44,6 +44,9 @@ type incidents struct {
 	sla func(pipeline string) time.Duration
 
 	dropped prometheus.Counter
+	// dirty is set when the manager's state changed since it was last
+	// saved.
+	dirty bool
 }
 
 func newIncidents(ctx context.Context, store *state.Store, rt *pipelineRuntime, logger *slog.Logger, reg prometheus.Registerer) (*incidents, error) {
@@ -179,29 +182,46 @@ func (in *incidents) rule(ra series.RuleAlert) {
 	}
 }
 
-// run processes Signals, ticks every few seconds and saves the state every
-// minute and when ctx ends.
+// run processes Signals, ticks every few seconds, saves the state within
+// ten seconds of a change that decided left to it, and when ctx ends.
 func (in *incidents) run(ctx context.Context) error {
 	tick := time.NewTicker(5 * time.Second)
 	defer tick.Stop()
-	save := time.NewTicker(time.Minute)
+	save := time.NewTicker(10 * time.Second)
 	defer save.Stop()
 	for {
 		select {
 		case s := <-in.queue:
 			in.mu.Lock()
-			ds, err := in.m.Process(s)
-			if err != nil {
-				in.logger.Warn("signal refused by the incident manager", "err", err)
+			// A storm arrives faster than one write per Signal could keep
+			// up with: what is queued is processed, and recorded, at once.
+			var ds []incident.Decision
+			for n := 0; ; n++ {
+				d, err := in.m.Process(s)
+				if err != nil {
+					in.logger.Warn("signal refused by the incident manager", "err", err)
+				}
+				ds = append(ds, d...)
+				if n == signalBatch {
+					break
+				}
+				select {
+				case s = <-in.queue:
+					continue
+				default:
+				}
+				break
 			}
-			in.decided(ctx, ds)
+			in.decided(ctx, ds, false)
 			in.mu.Unlock()
 		case now := <-tick.C:
 			in.mu.Lock()
-			in.decided(ctx, in.m.Tick(now))
+			in.decided(ctx, in.m.Tick(now), false)
 			in.mu.Unlock()
 		case <-save.C:
-			in.save(ctx)
+			if in.isDirty() {
+				in.save(ctx)
+			}
 		case <-ctx.Done():
 			in.save(context.WithoutCancel(ctx))
 			return nil
@@ -209,18 +229,28 @@ func (in *incidents) run(ctx context.Context) error {
 	}
 }
 
+// signalBatch bounds the Signals processed before their decisions are
+// recorded.
+const signalBatch = 1000
+
 // decided makes the manager's decisions durable before anyone hears of
 // them: the incident state and the notifications they call for are written
 // in one transaction, so that after a crash Vigil neither forgets an
 // incident it announced (and opens it again under a new name) nor loses or
-// repeats the announcement. The caller holds in.mu.
-func (in *incidents) decided(ctx context.Context, ds []incident.Decision) {
+// repeats the announcement. Decisions nobody is told of, unless force is
+// set (a person's action), are saved with the next periodic save: losing
+// them to a crash loses nothing anyone saw. The caller holds in.mu.
+func (in *incidents) decided(ctx context.Context, ds []incident.Decision, force bool) {
 	if len(ds) == 0 {
+		return
+	}
+	qs := in.an.notifications(in.m, ds)
+	if len(qs) == 0 && !force {
+		in.dirty = true
 		return
 	}
 	// A request that ends must not undo what the manager decided.
 	ctx = context.WithoutCancel(ctx)
-	qs := in.an.notifications(in.m, ds)
 	b, err := json.Marshal(in.m.Snapshot())
 	if err == nil {
 		err = in.store.InTx(ctx, func(tx *state.Tx) error {
@@ -231,20 +261,33 @@ func (in *incidents) decided(ctx context.Context, ds []incident.Decision) {
 		})
 	}
 	if err != nil {
+		in.dirty = true
 		in.logger.Error("record incident decisions", "decisions", len(ds), "notifications", len(qs), "err", err)
+		return
 	}
+	in.dirty = false
 }
 
+func (in *incidents) isDirty() bool {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	return in.dirty
+}
+
+// save writes the manager's state. It holds in.mu throughout, so that an
+// older state never overwrites a newer one that decided wrote meanwhile.
 func (in *incidents) save(ctx context.Context) {
 	in.mu.Lock()
+	defer in.mu.Unlock()
 	b, err := json.Marshal(in.m.Snapshot())
-	in.mu.Unlock()
 	if err == nil {
 		err = in.meta.Put(ctx, incidentsKey, b)
 	}
 	if err != nil {
 		in.logger.Error("save incident state", "err", err)
+		return
 	}
+	in.dirty = false
 }
 
 // routes serves GET /api/v1/incidents[/{id}] and the lifecycle actions,
@@ -274,7 +317,7 @@ func (in *incidents) routes() []api.Route {
 			}
 			in.mu.Lock()
 			ds, err := do(r.PathValue("id"), api.Caller(r.Context()), body, time.Now())
-			in.decided(r.Context(), ds)
+			in.decided(r.Context(), ds, true)
 			in.mu.Unlock()
 			switch {
 			case errors.Is(err, incident.ErrNotFound):

@@ -112,14 +112,13 @@ type Engine struct {
 	// report again.
 	restored restored
 	runs     runs
+	work     sync.Pool // Of *work.
 	m        metrics
 }
 
 type stripe struct {
 	mu     sync.Mutex
 	series map[uint64]*state
-	points []series.Point // Reused buffer of scores to write,
-	owners []owner        // and the series each belongs to.
 }
 
 type state struct {
@@ -174,6 +173,7 @@ func New(opts Options) *Engine {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	e := &Engine{opts: opts, restored: restored{byLabels: map[string]*restoredState{}}}
+	e.work.New = func() any { return &work{} }
 	for i := range e.stripes {
 		e.stripes[i].series = map[uint64]*state{}
 	}
@@ -223,22 +223,51 @@ func (e *Engine) Observe(batch []series.Sample) {
 		return
 	}
 	// A batch holds one shard's samples; stripe by series, lock each once.
-	var byStripe [stripes][]int
-	for i, smp := range batch {
-		byStripe[smp.Ref%stripes] = append(byStripe[smp.Ref%stripes], i)
+	w := e.work.Get().(*work)
+	defer e.work.Put(w)
+	for i := range w.byStripe {
+		w.byStripe[i] = w.byStripe[i][:0]
 	}
-	for si, idx := range byStripe {
+	w.points, w.owners, w.signals = w.points[:0], w.owners[:0], w.signals[:0]
+	for i, smp := range batch {
+		w.byStripe[smp.Ref%stripes] = append(w.byStripe[smp.Ref%stripes], i)
+	}
+	for si, idx := range w.byStripe {
 		if len(idx) > 0 {
-			e.observeStripe(&e.stripes[si], batch, idx)
+			e.observeStripe(&e.stripes[si], batch, idx, w)
 		}
 	}
+	// The scores of the whole batch are stored in one commit: a commit per
+	// stripe would cost a WAL write each.
+	if e.opts.Writer != nil && len(w.points) > 0 {
+		e.opts.Writer.WriteBatch(w.points)
+		// The references are only read and written by the fan-out shard
+		// that owns the series, which is this goroutine.
+		for i, o := range w.owners {
+			if o.k < 0 {
+				o.st.scoreRef = w.points[i].Ref
+			} else {
+				o.st.stateRef[o.k] = w.points[i].Ref
+			}
+		}
+	}
+	e.emit(w.signals)
+	clear(w.owners) // Let reclaimed states and delivered signals go.
+	clear(w.signals)
 }
 
-func (e *Engine) observeStripe(s *stripe, batch []series.Sample, idx []int) {
+// work is the scratch space of one Observe call.
+type work struct {
+	byStripe [stripes][]int
+	points   []series.Point // Scores and states to write,
+	owners   []owner        // and the series each belongs to.
+	signals  []Signal
+}
+
+func (e *Engine) observeStripe(s *stripe, batch []series.Sample, idx []int, w *work) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.points, s.owners = s.points[:0], s.owners[:0]
-	var signals []Signal
+	signals := w.signals
 	observed := 0
 	for _, i := range idx {
 		smp := batch[i]
@@ -290,9 +319,9 @@ func (e *Engine) observeStripe(s *stripe, batch []series.Sample, idx []int) {
 		observed++
 		if e.opts.Writer != nil {
 			if smp.T-st.writtenT >= scoreEvery || math.Abs(res.Probability-st.written) >= scoreMove || res.Alert != st.alerting {
-				s.points = append(s.points, series.Point{Name: ScoreMetric, Labels: smp.Labels,
+				w.points = append(w.points, series.Point{Name: ScoreMetric, Labels: smp.Labels,
 					ExtraName: "source_metric", ExtraValue: st.name, T: smp.T, V: res.Probability, Ref: st.scoreRef})
-				s.owners = append(s.owners, owner{st, -1})
+				w.owners = append(w.owners, owner{st, -1})
 				st.writtenT, st.written = smp.T, res.Probability
 			}
 			if smp.T-st.stateT >= stateEvery || res.Alert != st.alerting {
@@ -307,9 +336,9 @@ func (e *Engine) observeStripe(s *stripe, batch []series.Sample, idx []int) {
 					if math.IsInf(p.v, 0) || math.IsNaN(p.v) {
 						continue // No range before the baseline forms.
 					}
-					s.points = append(s.points, series.Point{Name: p.name, Labels: smp.Labels,
+					w.points = append(w.points, series.Point{Name: p.name, Labels: smp.Labels,
 						ExtraName: "source_metric", ExtraValue: st.name, T: smp.T, V: p.v, Ref: st.stateRef[k]})
-					s.owners = append(s.owners, owner{st, k})
+					w.owners = append(w.owners, owner{st, k})
 				}
 				st.stateT = smp.T
 			}
@@ -328,17 +357,7 @@ func (e *Engine) observeStripe(s *stripe, batch []series.Sample, idx []int) {
 		}
 	}
 	e.m.samples.Add(float64(observed))
-	if e.opts.Writer != nil {
-		e.opts.Writer.WriteBatch(s.points)
-		for i, o := range s.owners {
-			if o.k < 0 {
-				o.st.scoreRef = s.points[i].Ref
-			} else {
-				o.st.stateRef[o.k] = s.points[i].Ref
-			}
-		}
-	}
-	e.emit(signals)
+	w.signals = signals
 }
 
 // owner is the series a score or state point belongs to: k is -1 for the
