@@ -287,7 +287,7 @@ func (a *api) series(r *http.Request) (any, annotations.Annotations, *apiError) 
 	if apiErr != nil {
 		return nil, nil, apiErr
 	}
-	q, err := a.s.db.Querier(timestamp(start), timestamp(end))
+	q, err := a.s.queryable().Querier(timestamp(start), timestamp(end))
 	if err != nil {
 		return nil, nil, &apiError{errExecution, err}
 	}
@@ -346,7 +346,7 @@ func (a *api) labelQuery(r *http.Request, get func(storage.Querier, *storage.Lab
 	if apiErr != nil {
 		return nil, nil, apiErr
 	}
-	q, err := a.s.db.Querier(timestamp(start), timestamp(end))
+	q, err := a.s.queryable().Querier(timestamp(start), timestamp(end))
 	if err != nil {
 		return nil, nil, &apiError{errExecution, err}
 	}

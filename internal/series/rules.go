@@ -53,7 +53,7 @@ func (s *Store) NewRules(opts RulesOptions) *Rules {
 	r := &Rules{opts: opts}
 	r.m = rules.NewManager(&rules.ManagerOptions{
 		ExternalURL:  &url.URL{Scheme: "http", Host: "vigil"},
-		QueryFunc:    rules.EngineQueryFunc(s.engine, s.db),
+		QueryFunc:    rules.EngineQueryFunc(s.engine, s.queryable()),
 		NotifyFunc:   r.notify,
 		Context:      ctx,
 		AppendableV2: s,

@@ -39,6 +39,10 @@ type Options struct {
 	FanoutShards int
 	FanoutQueue  int
 
+	// MaxForecastSeries bounds the forecast series held in memory; zero
+	// means 10,000.
+	MaxForecastSeries int
+
 	Logger     *slog.Logger
 	Registerer prometheus.Registerer
 }
@@ -52,7 +56,9 @@ type Store struct {
 	fan     *fanout
 	logger  *slog.Logger
 	queries chan struct{}
-	m       *storeMetrics
+	// forecasts are served next to the TSDB; see SetForecast.
+	forecasts *forecasts
+	m         *storeMetrics
 }
 
 type storeMetrics struct {
@@ -99,15 +105,20 @@ func Open(opts Options) (*Store, error) {
 		}),
 	}
 	reg.MustRegister(m.commitErrors)
+	maxForecasts := opts.MaxForecastSeries
+	if maxForecasts <= 0 {
+		maxForecasts = 10_000
+	}
 	return &Store{
-		db:      db,
-		engine:  engine,
-		limits:  opts.Limits,
-		valid:   newValidSet(1 << 20),
-		fan:     newFanout(opts.FanoutShards, opts.FanoutQueue, reg),
-		logger:  opts.Logger.With("component", "series"),
-		queries: make(chan struct{}, opts.QueryMaxConcurrent),
-		m:       m,
+		forecasts: &forecasts{series: map[uint64]*forecastSeries{}, max: maxForecasts},
+		db:        db,
+		engine:    engine,
+		limits:    opts.Limits,
+		valid:     newValidSet(1 << 20),
+		fan:       newFanout(opts.FanoutShards, opts.FanoutQueue, reg),
+		logger:    opts.Logger.With("component", "series"),
+		queries:   make(chan struct{}, opts.QueryMaxConcurrent),
+		m:         m,
 	}, nil
 }
 
@@ -129,5 +140,18 @@ func (s *Store) Close() error {
 	return nil
 }
 
-// Queryable exposes the TSDB for PromQL and the API.
-func (s *Store) queryable() storage.Queryable { return s.db }
+// queryable exposes the TSDB and the forecasts, merged, for PromQL, the
+// rules and the API.
+func (s *Store) queryable() storage.Queryable { return mergedQueryable{s} }
+
+type mergedQueryable struct{ s *Store }
+
+// Querier implements storage.Queryable.
+func (m mergedQueryable) Querier(mint, maxt int64) (storage.Querier, error) {
+	q, err := m.s.db.Querier(mint, maxt)
+	if err != nil {
+		return nil, err
+	}
+	fq, _ := m.s.forecasts.Querier(mint, maxt)
+	return storage.NewMergeQuerier([]storage.Querier{q, fq}, nil, storage.ChainedSeriesMerge), nil
+}
