@@ -60,11 +60,15 @@ type App struct {
 	engine    *engine.Engine // nil when disabled
 	signals   *engine.Recent
 	snapshots *engine.Snapshotter
-	incidents *incidents
-	state     *state.Store
-	api       *api.Server
-	listener  net.Listener
-	server    *http.Server
+	// forecaster forecasts the configured targets every forecastEvery;
+	// nil when disabled.
+	forecaster    *engine.Forecaster
+	forecastEvery time.Duration
+	incidents     *incidents
+	state         *state.Store
+	api           *api.Server
+	listener      net.Listener
+	server        *http.Server
 
 	ready chan struct{}
 }
@@ -194,6 +198,23 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 		// Restore the baselines before any sample reaches the engine.
 		a.snapshots = engine.NewSnapshotter(a.engine, a.state.Meta(), "engine/snapshot", cfg.Engine.SnapshotEvery.Std(), a.logger.With("component", "engine"))
 		_ = a.snapshots.Load(ctx) // It logs; detectors then start from scratch.
+		if fc := cfg.Engine.Forecast; fc.Enabled {
+			var targets []engine.ForecastTarget
+			for i, t := range fc.Targets {
+				if err := series.CheckExpr(t.Query); err != nil {
+					return nil, fmt.Errorf("engine.forecast.targets[%d].query %q: %w", i, t.Query, err)
+				}
+				targets = append(targets, engine.ForecastTarget{Query: t.Query, Limit: t.Limit})
+			}
+			if a.forecaster, err = engine.NewForecaster(engine.ForecasterOptions{
+				Store: a.series, Targets: targets, Step: fc.Step.Std(), History: fc.History.Std(), Horizon: fc.Horizon.Std(),
+				MaxSeries: fc.MaxSeries, Signals: signalFan{a.signals, a.incidents},
+				Logger: a.logger.With("component", "forecast"), Registerer: a.reg,
+			}); err != nil {
+				return nil, err
+			}
+			a.forecastEvery = fc.Interval.Std()
+		}
 	}
 
 	a.coord = config.NewCoordinator(opts.ConfigFile, cfg, a.logger, a.reg)
@@ -277,6 +298,9 @@ func (a *App) Run(ctx context.Context) error {
 	}
 	if a.engine != nil {
 		g.Go(func() error { return a.snapshots.Run(gctx) })
+		if a.forecaster != nil {
+			g.Go(func() error { a.forecaster.Run(gctx, a.forecastEvery); return nil })
+		}
 		g.Go(func() error {
 			for {
 				select {

@@ -88,6 +88,33 @@ type Engine struct {
 	// SnapshotEvery saves the detectors' state to the state store this
 	// often and at shutdown, so a restart keeps the baselines.
 	SnapshotEvery Duration `yaml:"snapshot_every"`
+	// Forecast configures forecasting and exhaustion prediction.
+	Forecast Forecast `yaml:"forecast"`
+}
+
+// Forecast configures which series the engine forecasts, served as
+// vigil_forecast{bound="mean|lower|upper"}, and which resources it
+// predicts the exhaustion of.
+type Forecast struct {
+	Enabled bool `yaml:"enabled"`
+	// Interval is how often the forecasts are computed again.
+	Interval Duration `yaml:"interval"`
+	// Step is their resolution; History how far back the models learn;
+	// Horizon how far ahead they see.
+	Step    Duration `yaml:"step"`
+	History Duration `yaml:"history"`
+	Horizon Duration `yaml:"horizon"`
+	// MaxSeries bounds the series forecast per round.
+	MaxSeries int              `yaml:"max_series"`
+	Targets   []ForecastTarget `yaml:"targets"`
+}
+
+// ForecastTarget selects series with a PromQL expression; with Limit, the
+// value at which the resource they measure is exhausted, a forecast that
+// crosses it within the horizon becomes a prediction Signal.
+type ForecastTarget struct {
+	Query string   `yaml:"query"`
+	Limit *float64 `yaml:"limit"`
 }
 
 // ETL configures the built-in pipeline runtime.
@@ -270,7 +297,14 @@ func Default() Config {
 			MaxConcurrentRequests: 16,
 		},
 		RuleInterval: Duration(time.Minute),
-		Engine:       Engine{Enabled: true, MaxSeries: 200_000, IdleAfter: Duration(time.Hour), SnapshotEvery: Duration(5 * time.Minute)},
+		Engine: Engine{Enabled: true, MaxSeries: 200_000, IdleAfter: Duration(time.Hour), SnapshotEvery: Duration(5 * time.Minute),
+			Forecast: Forecast{Enabled: true, Interval: Duration(15 * time.Minute), Step: Duration(5 * time.Minute),
+				History: Duration(7 * 24 * time.Hour), Horizon: Duration(24 * time.Hour), MaxSeries: 1000,
+				Targets: []ForecastTarget{
+					{Query: "vigil_etl_queued_tasks"},
+					{Query: "vigil_etl_agent_utilization_ratio", Limit: ptr(1.0)},
+					{Query: `node_filesystem_avail_bytes{fstype!~"tmpfs|ramfs"}`, Limit: ptr(0.0)},
+				}}},
 		ETL: ETL{
 			Agents:           2,
 			Slots:            4,
@@ -464,6 +498,16 @@ func (c *Config) Validate() error {
 	if c.Engine.MaxSeries <= 0 || c.Engine.IdleAfter <= 0 || c.Engine.SnapshotEvery <= 0 {
 		bad("engine", "max_series, idle_after and snapshot_every must be positive")
 	}
+	if f := c.Engine.Forecast; f.Enabled {
+		if f.Interval <= 0 || f.Step <= 0 || f.History < 2*f.Step || f.Horizon < f.Step || f.MaxSeries <= 0 {
+			bad("engine.forecast", "interval, step and max_series must be positive, history at least two steps and horizon at least one")
+		}
+		for i, t := range f.Targets {
+			if strings.TrimSpace(t.Query) == "" {
+				bad(fmt.Sprintf("engine.forecast.targets[%d].query", i), "must not be empty")
+			}
+		}
+	}
 	if c.ETL.Agents < 0 || c.ETL.Slots <= 0 {
 		bad("etl", "agents must not be negative and slots must be positive")
 	}
@@ -599,4 +643,14 @@ func validateScrapeConfigs(scs []ScrapeConfig) []error {
 		}
 	}
 	return errs
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// String shows the limit's value rather than its address.
+func (t ForecastTarget) String() string {
+	if t.Limit == nil {
+		return fmt.Sprintf("{query: %s}", t.Query)
+	}
+	return fmt.Sprintf("{query: %s, limit: %g}", t.Query, *t.Limit)
 }

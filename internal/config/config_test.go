@@ -196,3 +196,18 @@ func TestRoles(t *testing.T) {
 		t.Fatal("role order is viewer < operator < admin, unknown roles allow nothing")
 	}
 }
+
+func TestForecastConfig(t *testing.T) {
+	cfg, err := Parse([]byte("engine:\n  forecast:\n    targets:\n      - query: disk_free\n        limit: 0\n      - query: queue\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := cfg.Engine.Forecast.Targets
+	if len(ts) != 2 || ts[0].Limit == nil || *ts[0].Limit != 0 || ts[1].Limit != nil {
+		t.Fatalf("targets %v", ts)
+	}
+	_, err = Parse([]byte("engine:\n  forecast:\n    history: 1m\n    targets:\n      - query: \"\"\n"))
+	if err == nil || !strings.Contains(err.Error(), "engine.forecast.targets[0].query") || !strings.Contains(err.Error(), "history") {
+		t.Fatalf("bad forecast config: %v", err)
+	}
+}

@@ -68,6 +68,9 @@ type Signal struct {
 	Features []Feature
 	// Evidence, when set, says in a sentence what was unusual.
 	Evidence string
+	// Lead is, for a prediction, how long before the predicted trouble it
+	// is raised; Expected then holds the limit.
+	Lead time.Duration
 }
 
 // Feature is one series' part in a multivariate anomaly.

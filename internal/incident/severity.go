@@ -99,7 +99,7 @@ func DefaultSeverityConfig() SeverityConfig {
 	return SeverityConfig{
 		KindWeight: map[Kind]float64{
 			KindRunFailure: 1, KindFreshness: 0.9, KindLateness: 0.8,
-			KindRule: 1, KindAnomaly: 0.8, KindDrift: 0.6,
+			KindRule: 1, KindAnomaly: 0.8, KindDrift: 0.6, KindPrediction: 0.7,
 		},
 		Pipeline: 1, SLA: 2, Dataset: 0.5,
 		Critical: 6, Error: 4, Warning: 2,

@@ -22,12 +22,15 @@ const (
 	KindFreshness Kind = "freshness"
 	// KindRule is an alerting rule that fired.
 	KindRule Kind = "rule"
+	// KindPrediction is trouble forecast ahead of time, such as a disk that
+	// will fill up or a run that will miss its deadline.
+	KindPrediction Kind = "prediction"
 )
 
 // Valid reports whether k is a known kind.
 func (k Kind) Valid() bool {
 	switch k {
-	case KindAnomaly, KindDrift, KindRunFailure, KindLateness, KindFreshness, KindRule:
+	case KindAnomaly, KindDrift, KindRunFailure, KindLateness, KindFreshness, KindRule, KindPrediction:
 		return true
 	}
 	return false

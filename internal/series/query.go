@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/prometheus/prometheus/promql/parser"
 )
 
 // Range is one series of a range query's result.
@@ -48,4 +50,13 @@ func (s *Store) QueryRange(ctx context.Context, expr string, start, end time.Tim
 		out = append(out, r)
 	}
 	return out, nil
+}
+
+// CheckExpr reports whether expr is valid PromQL, so that configuration
+// can be refused at load rather than fail on every evaluation.
+func CheckExpr(expr string) error {
+	if _, err := parser.NewParser(parser.Options{}).ParseExpr(expr); err != nil {
+		return err
+	}
+	return nil
 }
