@@ -64,6 +64,7 @@ func (a *App) newRuntime(cfg config.Config) (*pipelineRuntime, error) {
 		Samples:          a.series.NewSelfWriter("etl", a.reg),
 		Attempts:         attemptSink{a},
 		Freshness:        freshnessSink{a},
+		Deadlines:        deadlineSink{a},
 		Events:           bus,
 		LineageNamespace: cfg.ETL.LineageNamespace,
 		Lease:            cfg.ETL.Lease.Std(),
@@ -137,5 +138,16 @@ type freshnessSink struct{ a *App }
 func (s freshnessSink) Freshness(r etl.FreshnessReport) {
 	if s.a.incidents != nil {
 		s.a.incidents.freshness(r)
+	}
+}
+
+// deadlineSink hands the runtime's deadline predictions to the incident
+// manager.
+type deadlineSink struct{ a *App }
+
+// Deadline implements etl.DeadlineSink.
+func (s deadlineSink) Deadline(r etl.DeadlineReport) {
+	if s.a.incidents != nil {
+		s.a.incidents.deadline(r)
 	}
 }

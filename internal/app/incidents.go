@@ -148,6 +148,19 @@ func (in *incidents) freshness(r etl.FreshnessReport) {
 		Evidence: fmt.Sprintf("last written %s ago (%s), freshness budget %s", r.Age.Round(time.Second), r.LastWrite.Format(time.RFC3339), r.Budget)})
 }
 
+// deadline turns a run predicted to miss its deadline into a prediction
+// Signal on its pipeline, withdrawn when the prediction is.
+func (in *incidents) deadline(r etl.DeadlineReport) {
+	s := incident.Signal{Kind: incident.KindPrediction, Source: "etl", Subject: "pipeline " + r.Pipeline + " deadline",
+		Labels: map[string]string{"pipeline": r.Pipeline}, Score: 0.8, At: r.At, Node: "pipeline:" + r.Pipeline, Cleared: !r.Miss}
+	if r.Miss {
+		s.Evidence = fmt.Sprintf("run for %s predicted to end at %s, %s after its deadline %s (%s from now); still to run: %s",
+			r.Logical.Format(time.RFC3339), r.PredictedEnd.Format(time.RFC3339), r.PredictedEnd.Sub(r.Deadline).Round(time.Second),
+			r.Deadline.Format(time.RFC3339), r.Deadline.Sub(r.At).Round(time.Second), r.Remaining)
+	}
+	in.enqueue(s)
+}
+
 func (in *incidents) enqueue(s incident.Signal) {
 	select {
 	case in.queue <- s:

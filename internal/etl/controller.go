@@ -49,6 +49,9 @@ type Options struct {
 	// Freshness hears when datasets go stale and fresh again; nil drops
 	// it. It is checked every MetricsEvery.
 	Freshness FreshnessSink
+	// Deadlines hears when running runs are predicted to miss their
+	// deadline; nil drops it. It is checked every tick.
+	Deadlines DeadlineSink
 	// Events receives OpenLineage events of runs and attempts; nil drops
 	// them.
 	Events EventSink
@@ -104,6 +107,10 @@ type Controller struct {
 	datasets  map[string]*dataset
 	counters  counters
 	lastGauge time.Time
+	// durations learns each task's typical duration, and predicted holds
+	// the runs predicted to miss their deadline (see deadline.go).
+	durations map[string]*durationModel
+	predicted map[string]bool
 }
 
 // New returns a controller for opts.Fleet. It reads nothing until the
@@ -135,12 +142,14 @@ func New(opts Options) (*Controller, error) {
 		return nil, fmt.Errorf("new etl controller: %w", err)
 	}
 	c := &Controller{
-		lineage: lb,
-		opts:    opts,
-		store:   opts.Store,
-		clock:   opts.Clock,
-		logger:  opts.Logger,
-		byName:  make(map[string]*pipeline),
+		lineage:   lb,
+		opts:      opts,
+		store:     opts.Store,
+		clock:     opts.Clock,
+		logger:    opts.Logger,
+		byName:    make(map[string]*pipeline),
+		durations: map[string]*durationModel{},
+		predicted: map[string]bool{},
 	}
 	for _, ps := range opts.Fleet.Pipelines() {
 		g, err := newDAG(ps)
@@ -276,5 +285,6 @@ func (c *Controller) Tick(ctx context.Context) error {
 		return fmt.Errorf("tick: %w", err)
 	}
 	c.writeGauges(now)
+	c.predictDeadlines(now)
 	return nil
 }

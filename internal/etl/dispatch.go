@@ -291,6 +291,9 @@ func (c *Controller) appendLogs(b *batch, t *task, lines []agent.LogLine) {
 // closeAttempt ends t's current attempt record in state st, with t's
 // usage.
 func (c *Controller) closeAttempt(b *batch, t *task, st state.AttemptState, now time.Time, msg, class string) {
+	if st == state.AttemptSuccess && !t.rec.Started.IsZero() {
+		c.learnDuration(t, now.Sub(t.rec.Started))
+	}
 	b.attempt(state.Attempt{
 		RunID: t.rec.RunID, Task: t.rec.Task, Attempt: t.rec.Attempt, Agent: t.rec.Agent,
 		State: st, Started: t.rec.Started, Ended: now, Usage: t.rec.Usage, Error: msg, ErrorClass: class,
