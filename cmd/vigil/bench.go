@@ -70,6 +70,7 @@ func newBenchIngestCmd() *cobra.Command {
 	cmd.Flags().IntVar(&opts.Series, "series", 10000, "distinct series")
 	cmd.Flags().IntVar(&opts.BatchSize, "batch", 2000, "samples per request (Prometheus sends up to 2000)")
 	cmd.Flags().IntVar(&opts.Rounds, "rounds", 300, "samples per series")
+	cmd.Flags().IntVar(&opts.Warmup, "warmup", 20, "rounds sent before the measurement starts (they create the series, and with detection the detectors)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object")
 	cmd.Flags().BoolVar(&opts.Detect, "detect", false, "also measure with anomaly detection on every series")
 	cmd.Flags().StringVar(&prometheus, "prometheus", "", "also measure this Prometheus binary's remote-write receiver (e.g. /usr/bin/prometheus)")

@@ -35,6 +35,11 @@ type IngestOptions struct {
 	BatchSize int
 	// Rounds is how many samples each series gets.
 	Rounds int
+	// Warmup is how many of the rounds are sent before the measurement
+	// starts: the first creates every series (and, with detection, its
+	// detector and derived series), a one-off cost that would otherwise
+	// weigh on a short run as it never does on a long-lived server.
+	Warmup int
 	// VigilBinary is the vigil executable to start (usually os.Executable()).
 	VigilBinary string
 	// VigilArgs are extra arguments to vigil serve.
@@ -81,13 +86,16 @@ func Ingest(ctx context.Context, opts IngestOptions) (IngestReport, error) {
 	if opts.Series <= 0 || opts.BatchSize <= 0 || opts.Rounds <= 0 || opts.Series%opts.BatchSize != 0 {
 		return IngestReport{}, fmt.Errorf("series (%d) must be a positive multiple of batch size (%d), rounds (%d) positive", opts.Series, opts.BatchSize, opts.Rounds)
 	}
+	if opts.Warmup < 0 || opts.Warmup >= opts.Rounds {
+		return IngestReport{}, fmt.Errorf("warm-up rounds (%d) must be at least 0 and fewer than the rounds (%d)", opts.Warmup, opts.Rounds)
+	}
 	fmt.Fprintf(opts.Progress, "encoding %d requests (%d series × %d rounds)…\n", opts.Series/opts.BatchSize*opts.Rounds, opts.Series, opts.Rounds)
 	start := time.Now().Add(-time.Duration(opts.Rounds) * 15 * time.Second)
 	shards := encodeRequests(opts.Series, opts.BatchSize, opts.Rounds, start)
 
 	rep := IngestReport{Series: opts.Series, BatchSize: opts.BatchSize}
 	vigilWith := func(name string, detect bool) (IngestResult, error) {
-		return measure(ctx, name, shards, opts.Progress, func(dir, addr string) *exec.Cmd {
+		return measure(ctx, name, shards, opts.Warmup, opts.Progress, func(dir, addr string) *exec.Cmd {
 			cfg := filepath.Join(dir, "vigil.yaml")
 			_ = os.WriteFile(cfg, []byte(fmt.Sprintf("engine:\n  enabled: %t\n", detect)), 0o600)
 			args := append([]string{"serve", "--config", cfg, "--data-dir", filepath.Join(dir, "data"), "--listen", addr}, opts.VigilArgs...)
@@ -110,7 +118,7 @@ func Ingest(ctx context.Context, opts IngestOptions) (IngestReport, error) {
 	rep.SamplesPerSecond = vigil.SamplesPerSecond
 	rep.CPUSecondsPerMillionSamples = vigil.CPUSecondsPerMillionSamples
 	if opts.PrometheusBinary != "" {
-		prom, err := measure(ctx, "prometheus", shards, opts.Progress, func(dir, addr string) *exec.Cmd {
+		prom, err := measure(ctx, "prometheus", shards, opts.Warmup, opts.Progress, func(dir, addr string) *exec.Cmd {
 			cfg := filepath.Join(dir, "prometheus.yml")
 			_ = os.WriteFile(cfg, []byte("global: {}\n"), 0o600)
 			return exec.CommandContext(ctx, opts.PrometheusBinary,
@@ -160,7 +168,7 @@ func appendSeries(b []byte, i int, ts int64, v float64) []byte {
 	}, []remotewrite.Sample{{Value: v, Timestamp: ts}})
 }
 
-func measure(ctx context.Context, name string, shards [][][]byte, progress io.Writer, command func(dir, addr string) *exec.Cmd) (IngestResult, error) {
+func measure(ctx context.Context, name string, shards [][][]byte, warmup int, progress io.Writer, command func(dir, addr string) *exec.Cmd) (IngestResult, error) {
 	res := IngestResult{Target: name}
 	dir, err := os.MkdirTemp("", "vigil-bench-"+name+"-")
 	if err != nil {
@@ -185,50 +193,66 @@ func measure(ctx context.Context, name string, shards [][][]byte, progress io.Wr
 		return res, fmt.Errorf("%s did not become ready: %w\n%s", name, err, logs.String())
 	}
 	fmt.Fprintf(progress, "%s ready on %s; sending…\n", name, addr)
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: len(shards)}, Timeout: time.Minute}
+	// send posts, from one goroutine per shard, the requests part picks
+	// out of each shard's, and returns how many were rejected.
+	send := func(part func([][]byte) [][]byte) (int, error) {
+		var (
+			wg       sync.WaitGroup
+			rejected atomic.Int64
+			firstErr atomic.Value
+		)
+		for _, reqs := range shards {
+			wg.Go(func() {
+				for _, body := range part(reqs) {
+					code, err := post(ctx, client, "http://"+addr+"/api/v1/write", body)
+					if err != nil {
+						firstErr.CompareAndSwap(nil, err)
+						return
+					}
+					if code/100 != 2 {
+						rejected.Add(1)
+					}
+				}
+			})
+		}
+		wg.Wait()
+		if e, ok := firstErr.Load().(error); ok {
+			return 0, fmt.Errorf("send to %s: %w", name, e)
+		}
+		return int(rejected.Load()), nil
+	}
+	if warmup > 0 {
+		if rej, err := send(func(r [][]byte) [][]byte { return r[:warmup] }); err != nil {
+			return res, err
+		} else if rej > 0 {
+			return res, fmt.Errorf("%s rejected %d warm-up requests", name, rej)
+		}
+	}
 
 	cpuBefore, err := processCPU(cmd.Process.Pid)
 	if err != nil {
 		return res, err
 	}
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: len(shards)}, Timeout: time.Minute}
-	var (
-		wg       sync.WaitGroup
-		rejected atomic.Int64
-		firstErr atomic.Value
-	)
 	began := time.Now()
-	for _, reqs := range shards {
-		wg.Go(func() {
-			for _, body := range reqs {
-				code, err := post(ctx, client, "http://"+addr+"/api/v1/write", body)
-				if err != nil {
-					firstErr.CompareAndSwap(nil, err)
-					return
-				}
-				if code/100 != 2 {
-					rejected.Add(1)
-				}
-			}
-		})
+	rejected, err := send(func(r [][]byte) [][]byte { return r[warmup:] })
+	if err != nil {
+		return res, err
 	}
-	wg.Wait()
 	elapsed := time.Since(began)
 	cpuAfter, err := processCPU(cmd.Process.Pid)
 	if err != nil {
 		return res, err
 	}
-	if e, ok := firstErr.Load().(error); ok {
-		return res, fmt.Errorf("send to %s: %w", name, e)
-	}
 	requests := 0
 	for _, reqs := range shards {
-		requests += len(reqs)
+		requests += len(reqs) - warmup
 	}
 	perRequest := 0
 	if len(shards) > 0 {
 		perRequest = countSeries(shards)
 	}
-	res.Rejected = int(rejected.Load())
+	res.Rejected = rejected
 	res.Samples = (requests - res.Rejected) * perRequest
 	res.Seconds = elapsed.Seconds()
 	res.SamplesPerSecond = float64(res.Samples) / res.Seconds
