@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -22,6 +20,7 @@ import (
 	"github.com/vigil-aiops/vigil/internal/incident/fleetgraph"
 	"github.com/vigil-aiops/vigil/internal/lineage"
 	"github.com/vigil-aiops/vigil/internal/series"
+	"github.com/vigil-aiops/vigil/internal/signals"
 	"github.com/vigil-aiops/vigil/internal/state"
 )
 
@@ -86,80 +85,23 @@ func newIncidents(ctx context.Context, store *state.Store, rt *pipelineRuntime, 
 }
 
 // Signal implements engine.SignalSink without blocking the engine.
-func (in *incidents) Signal(sg engine.Signal) {
-	s := incident.Signal{
-		Kind: incident.Kind(sg.Kind), Source: "engine", Subject: sg.Subject, Labels: sg.Labels,
-		Score: sg.Score, At: sg.At, Cleared: sg.Cleared, Evidence: sg.Evidence,
-	}
-	if s.Evidence == "" {
-		s.Evidence = fmt.Sprintf("observed %g, expected %g to %g; fired: %s", sg.Observed, sg.Expected.Low, sg.Expected.High, sg.Detectors)
-	}
-	if p := sg.Labels["pipeline"]; p != "" {
-		s.Node = "pipeline:" + p
-	}
-	select {
-	case in.queue <- s:
-	default:
-		in.dropped.Inc()
-	}
-}
+func (in *incidents) Signal(sg engine.Signal) { in.enqueue(signals.FromEngine(sg)) }
 
-// runEvent turns the end of a pipeline run into a Signal: a failed run
-// fires a run_failure on the pipeline's lineage node, a completed one
-// clears it. Task events (those with a parent run) are left out: the run
-// speaks for them.
+// runEvent turns the end of a pipeline run into Signals (see
+// signals.FromRunEvent).
 func (in *incidents) runEvent(ev lineage.RunEvent) {
-	if ev.Run.Facets.Parent != nil {
-		return
-	}
-	var cleared bool
-	switch ev.EventType {
-	case lineage.EventFail:
-	case lineage.EventComplete:
-		cleared = true
-	default:
-		return
-	}
-	s := incident.Signal{Kind: incident.KindRunFailure, Source: "etl", Subject: "pipeline " + ev.Job.Name,
-		Labels: map[string]string{"pipeline": ev.Job.Name}, Score: 1, At: ev.EventTime, Node: "pipeline:" + ev.Job.Name, Cleared: cleared}
-	if em := ev.Run.Facets.ErrorMessage; em != nil {
-		s.Evidence = em.Message
-	}
-	in.enqueue(s)
-	// A run that ended after its SLA is late; one that ended in time clears it.
-	nt := ev.Run.Facets.NominalTime
-	if in.sla == nil || nt == nil {
-		return
-	}
-	if sla := in.sla(ev.Job.Name); sla > 0 {
-		late := ev.EventTime.Sub(nt.NominalStartTime)
-		in.enqueue(incident.Signal{Kind: incident.KindLateness, Source: "etl", Subject: "pipeline " + ev.Job.Name + " SLA",
-			Labels: map[string]string{"pipeline": ev.Job.Name}, Score: 1, At: ev.EventTime, Node: "pipeline:" + ev.Job.Name,
-			Cleared: late <= sla, Evidence: fmt.Sprintf("run for %s ended %s after its scheduled time; SLA %s", nt.NominalStartTime.Format(time.RFC3339), late.Round(time.Second), sla)})
+	for _, s := range signals.FromRunEvent(ev, in.sla) {
+		in.enqueue(s)
 	}
 }
 
 // freshness turns a dataset going stale into a Signal on its lineage node,
 // and its next write into the Signal's clearing.
-func (in *incidents) freshness(r etl.FreshnessReport) {
-	in.enqueue(incident.Signal{Kind: incident.KindFreshness, Source: "etl", Subject: "dataset " + r.Dataset,
-		Labels: map[string]string{"dataset": r.Dataset, "pipeline": r.Pipeline}, Score: 1, At: r.At,
-		Node: "dataset:" + r.Dataset, Cleared: !r.Stale,
-		Evidence: fmt.Sprintf("last written %s ago (%s), freshness budget %s", r.Age.Round(time.Second), r.LastWrite.Format(time.RFC3339), r.Budget)})
-}
+func (in *incidents) freshness(r etl.FreshnessReport) { in.enqueue(signals.FromFreshness(r)) }
 
 // deadline turns a run predicted to miss its deadline into a prediction
 // Signal on its pipeline, withdrawn when the prediction is.
-func (in *incidents) deadline(r etl.DeadlineReport) {
-	s := incident.Signal{Kind: incident.KindPrediction, Source: "etl", Subject: "pipeline " + r.Pipeline + " deadline",
-		Labels: map[string]string{"pipeline": r.Pipeline}, Score: 0.8, At: r.At, Node: "pipeline:" + r.Pipeline, Cleared: !r.Miss}
-	if r.Miss {
-		s.Evidence = fmt.Sprintf("run for %s predicted to end at %s, %s after its deadline %s (%s from now); still to run: %s",
-			r.Logical.Format(time.RFC3339), r.PredictedEnd.Format(time.RFC3339), r.PredictedEnd.Sub(r.Deadline).Round(time.Second),
-			r.Deadline.Format(time.RFC3339), r.Deadline.Sub(r.At).Round(time.Second), r.Remaining)
-	}
-	in.enqueue(s)
-}
+func (in *incidents) deadline(r etl.DeadlineReport) { in.enqueue(signals.FromDeadline(r)) }
 
 func (in *incidents) enqueue(s incident.Signal) {
 	select {
@@ -170,30 +112,7 @@ func (in *incidents) enqueue(s incident.Signal) {
 }
 
 // rule turns a PromQL alert into a Signal; a resolved alert clears it.
-func (in *incidents) rule(ra series.RuleAlert) {
-	keys := make([]string, 0, len(ra.Labels))
-	for k := range ra.Labels {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	subject := ra.Name
-	for _, k := range keys {
-		subject += "," + k + "=" + ra.Labels[k]
-	}
-	s := incident.Signal{Kind: incident.KindRule, Source: "rules", Subject: subject, Labels: ra.Labels, Score: 1,
-		At: ra.ActiveAt, Cleared: !ra.Firing, Evidence: strings.TrimSpace(ra.Annotations["summary"] + " (" + ra.Expr + ")")}
-	if !ra.Firing {
-		s.At = ra.ResolvedAt
-	}
-	if p := ra.Labels["pipeline"]; p != "" {
-		s.Node = "pipeline:" + p
-	}
-	select {
-	case in.queue <- s:
-	default:
-		in.dropped.Inc()
-	}
-}
+func (in *incidents) rule(ra series.RuleAlert) { in.enqueue(signals.FromRule(ra)) }
 
 // run processes Signals, ticks every few seconds, saves the state within
 // ten seconds of a change that decided left to it, and when ctx ends.

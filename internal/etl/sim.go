@@ -59,10 +59,18 @@ type SimOptions struct {
 	// the controller the agents use instead: this is how fault injection
 	// (chaos.Injector.Wrap) reaches the simulation.
 	Wrap func(c clock.Clock, runner agent.Modeller, ctrl agent.Controller) (agent.Runner, agent.Controller)
-	// Logger, Samples and Events are given to the controller.
-	Logger  *slog.Logger
-	Samples SampleWriter
-	Events  EventSink
+	// Logger, Samples, Events, Attempts, Freshness and Deadlines are
+	// given to the controller.
+	Logger    *slog.Logger
+	Samples   SampleWriter
+	Events    EventSink
+	Attempts  AttemptSink
+	Freshness FreshnessSink
+	Deadlines DeadlineSink
+	// Step, when set, is called at every simulated instant once the
+	// controller and the agents have settled, with the simulated time: an
+	// observer keeps its own clock with it.
+	Step func(now time.Time)
 }
 
 // SimResult sums up a simulation.
@@ -130,7 +138,7 @@ func Simulate(ctx context.Context, opts SimOptions) (_ SimResult, err error) {
 	sim := clock.NewSim(opts.Start)
 	ctrl, err := New(Options{
 		Store: store, Clock: sim, Fleet: fleet, Logger: opts.Logger,
-		Samples: opts.Samples, Events: opts.Events,
+		Samples: opts.Samples, Events: opts.Events, Attempts: opts.Attempts, Freshness: opts.Freshness, Deadlines: opts.Deadlines,
 		Lease: 5 * time.Minute, AgentTimeout: 10 * time.Minute, MetricsEvery: 5 * time.Minute,
 	})
 	if err != nil {
@@ -169,6 +177,9 @@ func Simulate(ctx context.Context, opts SimOptions) (_ SimResult, err error) {
 			return res, fmt.Errorf("simulate at %s: %w", sim.Now().Format(time.RFC3339), err)
 		}
 		res.Steps++
+		if opts.Step != nil {
+			opts.Step(sim.Now())
+		}
 		next, err := nextEvent(ctx, ctrl, pool)
 		if err != nil {
 			return res, fmt.Errorf("simulate: %w", err)
