@@ -45,6 +45,11 @@ type Config struct {
 	MaxResolved int `json:"max_resolved"`
 	// MaxEvidence caps the bytes of evidence kept per alert.
 	MaxEvidence int `json:"max_evidence"`
+	// EvidenceOnly lists the kinds of Signal that join an incident their
+	// group or lineage already has, as evidence, but never open one: a
+	// drift (a lasting change of a series' level) explains trouble when
+	// there is some, and is not trouble by itself.
+	EvidenceOnly []Kind `json:"evidence_only,omitempty"`
 	// Inhibit lists the inhibition rules.
 	Inhibit []InhibitRule `json:"inhibit,omitempty"`
 	// Severity tunes the severity formula.
@@ -66,6 +71,7 @@ func DefaultConfig() Config {
 		MaxOpenIncidents:     1000,
 		MaxResolved:          1000,
 		MaxEvidence:          1024,
+		EvidenceOnly:         []Kind{KindDrift},
 		Severity:             DefaultSeverityConfig(),
 	}
 }
@@ -81,6 +87,11 @@ func (c Config) withDefaults() Config {
 		if *v == 0 {
 			*v = def
 		}
+	}
+	if c.EvidenceOnly == nil {
+		// Nil takes the default; an empty list makes every kind open
+		// incidents.
+		c.EvidenceOnly = d.EvidenceOnly
 	}
 	setDur(&c.GroupWindow, d.GroupWindow)
 	setDur(&c.CorrelationWindow, d.CorrelationWindow)

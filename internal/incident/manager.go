@@ -3,6 +3,7 @@ package incident
 import (
 	"fmt"
 	"maps"
+	"slices"
 	"time"
 	"unicode/utf8"
 )
@@ -23,7 +24,13 @@ type Manager struct {
 	overflow *Incident            // the active overflow incident, if any
 	silences []*Silence           // sorted by ID
 	inhibit  *inhibitor
+	// evidenceDropped counts evidence-only Signals no incident took.
+	evidenceDropped int
 }
+
+// EvidenceDropped returns how many evidence-only Signals (see
+// Config.EvidenceOnly) found no incident to join.
+func (m *Manager) EvidenceDropped() int { return m.evidenceDropped }
 
 // alertRef locates an alert.
 type alertRef struct {
@@ -83,6 +90,10 @@ func (m *Manager) Process(s Signal) ([]Decision, error) {
 	var out []Decision
 	key := groupKey(m.cfg.GroupBy, s)
 	inc, role, merge := m.place(s, key)
+	if inc == nil && slices.Contains(m.cfg.EvidenceOnly, s.Kind) {
+		m.evidenceDropped++
+		return nil, nil
+	}
 	if inc == nil {
 		inc, out = m.open(key, s.At)
 		if len(out) == 0 {

@@ -23,6 +23,9 @@ type SimModel struct {
 	// logical time after it.
 	Epoch  time.Time
 	Growth float64
+	// Zero fields take DefaultSimModel's values; a negative rate (or
+	// growth) means none.
+	//
 	// TransientRate and PermanentRate are the chances that an attempt
 	// fails with a transient class (connection, http_5xx, rate_limited,
 	// locked) or a permanent one (data, schema).
@@ -79,6 +82,10 @@ func NewSimRunner(m SimModel, c clock.Clock) *SimRunner {
 	}
 	if m.SlowFactor == 0 {
 		m.SlowFactor = d.SlowFactor
+	}
+	// A negative rate asks for none: zero already means the default.
+	for _, r := range []*float64{&m.Growth, &m.TransientRate, &m.PermanentRate, &m.SlowRate} {
+		*r = max(*r, 0)
 	}
 	if c == nil {
 		c = clock.Real{}
