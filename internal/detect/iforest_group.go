@@ -170,6 +170,8 @@ func (g *GroupDetector) Observe(row []float64) (GroupResult, error) {
 		if ld < lf || math.IsNaN(lf) {
 			res.By, lf = "mahalanobis", ld
 		}
+		// Two tests, the smaller p counts: Bonferroni's correction.
+		lf = min(lf+math.Ln2, 0)
 		if math.IsNaN(lf) {
 			lf = 0
 		}

@@ -131,11 +131,15 @@ type state struct {
 	// A counter's detector sees its rate; prevV is the previous value,
 	// which primed says is known (it is not kept in snapshots, so the
 	// first sample after a restart only primes it again).
-	counter  bool
-	primed   bool
-	prevV    float64
-	lastT    int64
-	alerting bool
+	counter bool
+	primed  bool
+	prevV   float64
+	// quantum is the smallest change seen between consecutive values
+	// (the series' resolution), prevIn the previous value, if hasIn.
+	quantum, prevIn float64
+	hasIn           bool
+	lastT           int64
+	alerting        bool
 	// The score last written, and when: scores are written when they move
 	// or once a minute, which keeps the series current for PromQL (whose
 	// lookback is minutes) at a fraction of the appends.
@@ -320,6 +324,10 @@ func (e *Engine) observeStripe(s *stripe, batch []series.Sample, idx []int, w *w
 		st.lastT = smp.T
 		res := st.d.Observe(detect.Sample{T: smp.T, V: v})
 		observed++
+		st.learnQuantum(v)
+		if res.Alert && !st.alerting && st.withinQuanta(v, res.Expected) {
+			res.Alert = false
+		}
 		if e.opts.Writer != nil {
 			if smp.T-st.writtenT >= scoreEvery || math.Abs(res.Probability-st.written) >= scoreMove || res.Alert != st.alerting {
 				w.points = append(w.points, series.Point{Name: ScoreMetric, Labels: smp.Labels,
@@ -361,6 +369,35 @@ func (e *Engine) observeStripe(s *stripe, batch []series.Sample, idx []int, w *w
 	}
 	e.m.samples.Add(float64(observed))
 	w.signals = signals
+}
+
+// quantaFloor is how many of its quanta a series must move beyond the
+// expected range before its anomaly is reported. The baseline of a series
+// of small counts that sits still for hours (a queue that is mostly empty)
+// shrinks to nothing, and a queue of one is then infinitely unusual to it;
+// a change of a few units of a discrete series is not trouble in itself.
+// For a real-valued series the quantum is tiny and the floor does nothing.
+const quantaFloor = 3
+
+// learnQuantum updates the series' resolution with value v.
+func (st *state) learnQuantum(v float64) {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return
+	}
+	if d := math.Abs(v - st.prevIn); st.hasIn && d > 0 && (st.quantum == 0 || d < st.quantum) {
+		st.quantum = d
+	}
+	st.prevIn, st.hasIn = v, true
+}
+
+// withinQuanta reports whether v lies within quantaFloor quanta of the
+// expected range.
+func (st *state) withinQuanta(v float64, r detect.Range) bool {
+	if st.quantum == 0 {
+		return false
+	}
+	floor := quantaFloor * st.quantum
+	return v >= r.Low-floor && v <= r.High+floor
 }
 
 // owner is the series a score or state point belongs to: k is -1 for the

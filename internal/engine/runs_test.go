@@ -38,7 +38,9 @@ func TestTaskRunsGetBaselines(t *testing.T) {
 	sk := &sink{}
 	e := New(Options{Writer: s.NewSelfWriter("engine", reg), Signals: sk, MaxSeries: 100, Registerer: reg})
 	r := rand.New(rand.NewPCG(3, 4))
-	start := time.Now().Add(-40 * 24 * time.Hour).Truncate(time.Hour)
+	// Midnight forty days ago: the daily rhythm starts at the same phase in
+	// every run of the test.
+	start := time.Now().Add(-40 * 24 * time.Hour).Truncate(24 * time.Hour)
 	at := start
 	for range 30 * 24 {
 		e.ObserveTask(normalRun(r, at))
