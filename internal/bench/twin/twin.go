@@ -8,7 +8,7 @@
 //     PromQL (a failed run, a run longer than a fixed limit, a task that
 //     wrote no rows, a dataset not written for hours), each firing rule
 //     instance an alert group as Alertmanager would make it;
-//   - detect: Vigil's detection (the engine on every series and every task
+//   - detect: Vigil's detection (the engine on every task
 //     run, the runtime's failure, lateness, freshness and deadline
 //     predictions) correlated into incidents by the incident manager, the
 //     conversions being those `vigil serve` uses (internal/signals).
@@ -44,7 +44,6 @@ import (
 	"github.com/vigil-aiops/vigil/internal/incident"
 	"github.com/vigil-aiops/vigil/internal/incident/fleetgraph"
 	"github.com/vigil-aiops/vigil/internal/lineage"
-	"github.com/vigil-aiops/vigil/internal/series"
 	"github.com/vigil-aiops/vigil/internal/signals"
 )
 
@@ -156,7 +155,10 @@ func Run(ctx context.Context, opts Options) (Report, error) {
 		// own failures and slow attempts would be faults without ground
 		// truth. Volumes keep their seasons, noise and growth.
 		Model:   agent.SimModel{TransientRate: -1, PermanentRate: -1, SlowRate: -1},
-		Samples: sampleFan{static, det}, Events: det, Attempts: det, Freshness: det, Deadlines: det,
+		// The runtime's own series reach the static rules; in `vigil serve`
+		// they are stored without passing the engine (which judges task
+		// runs whole, through Attempts), and so here.
+		Samples: static, Events: det, Attempts: det, Freshness: det, Deadlines: det,
 		Step: det.step,
 	})
 	if err != nil {
@@ -297,25 +299,11 @@ func maps(set map[string]bool) map[string]bool {
 	return out
 }
 
-// sampleFan hands the runtime's samples to both modes.
-type sampleFan struct {
-	static *staticRules
-	det    *detector
-}
-
-func (f sampleFan) Write(name string, labels map[string]string, t time.Time, v float64) {
-	f.static.Write(name, labels, t, v)
-	f.det.Write(name, labels, t, v)
-}
-
 // detector is the detect mode: the engine and the incident manager fed as
 // in `vigil serve`, on simulated time.
 type detector struct {
 	eng     *engine.Engine
 	mgr     *incident.Manager
-	refs    map[string]uint64
-	labels  map[uint64]series.Labels
-	batch   []series.Sample
 	sla     func(string) time.Duration
 	opened  map[string]*episode
 	order   []string
@@ -332,7 +320,7 @@ func newDetector(fleet *spec.Fleet) (*detector, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &detector{mgr: mgr, refs: map[string]uint64{}, labels: map[uint64]series.Labels{}, opened: map[string]*episode{}}
+	d := &detector{mgr: mgr, opened: map[string]*episode{}}
 	d.sla = func(p string) time.Duration {
 		if ps := fleet.Pipeline(p); ps != nil {
 			return ps.SLA.Std()
@@ -341,34 +329,6 @@ func newDetector(fleet *spec.Fleet) (*detector, error) {
 	}
 	d.eng = engine.New(engine.Options{Signals: d, MaxSeries: 1 << 20, Registerer: prometheus.NewRegistry()})
 	return d, nil
-}
-
-// Write implements etl.SampleWriter: samples go to the engine in batches,
-// as the fan-out delivers them.
-func (d *detector) Write(name string, labels map[string]string, t time.Time, v float64) {
-	m := make(map[string]string, len(labels)+1)
-	for k, val := range labels {
-		m[k] = val
-	}
-	m["__name__"] = name
-	ls := series.FromMap(m)
-	key := ls.String()
-	ref, ok := d.refs[key]
-	if !ok {
-		ref = uint64(len(d.refs) + 1)
-		d.refs[key] = ref
-	}
-	d.batch = append(d.batch, series.Sample{Ref: ref, Labels: ls, T: t.UnixMilli(), V: v})
-	if len(d.batch) >= 1000 {
-		d.flush()
-	}
-}
-
-func (d *detector) flush() {
-	if len(d.batch) > 0 {
-		d.eng.Observe(d.batch)
-		d.batch = d.batch[:0]
-	}
 }
 
 // Signal implements engine.SignalSink.
@@ -441,14 +401,13 @@ func (d *detector) decided(ds []incident.Decision) {
 // step keeps the incident manager's clock: it ticks it every simulated
 // minute at most.
 func (d *detector) step(now time.Time) {
-	d.flush()
 	if now.Sub(d.lastTik) >= time.Minute {
 		d.lastTik = now
 		d.decided(d.mgr.Tick(now))
 	}
 }
 
-func (d *detector) finish() { d.flush() }
+func (d *detector) finish() {}
 
 // episodes returns the incidents, with the pipelines their alerts concern;
 // an incident merged into another counts once, as the one it joined.
