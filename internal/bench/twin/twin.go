@@ -154,7 +154,7 @@ func Run(ctx context.Context, opts Options) (Report, error) {
 		// The world is healthy but for the injected faults: the model's
 		// own failures and slow attempts would be faults without ground
 		// truth. Volumes keep their seasons, noise and growth.
-		Model:   agent.SimModel{TransientRate: -1, PermanentRate: -1, SlowRate: -1},
+		Model: agent.SimModel{TransientRate: -1, PermanentRate: -1, SlowRate: -1},
 		// The runtime's own series reach the static rules; in `vigil serve`
 		// they are stored without passing the engine (which judges task
 		// runs whole, through Attempts), and so here.
