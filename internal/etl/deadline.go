@@ -76,8 +76,8 @@ func (c *Controller) learnDuration(t *task, d time.Duration) {
 	m.learn(d)
 }
 
-// predictDeadlines predicts, for every running run of a pipeline with an
-// SLA, when it will end, and reports runs newly predicted to miss their
+// predictDeadlines predicts, for every running or queued run of a pipeline
+// with an SLA, when it will end, and reports runs newly predicted to miss their
 // deadline and predictions withdrawn. A run whose tasks have too little
 // history to say is not judged. The caller holds c.mu.
 func (c *Controller) predictDeadlines(now time.Time) {
@@ -92,7 +92,9 @@ func (c *Controller) predictDeadlines(now time.Time) {
 			continue
 		}
 		for _, r := range p.active {
-			if r.rec.State != state.RunRunning {
+			// A run still queued (behind max_active_runs) is judged as
+			// if it started now: it cannot start sooner.
+			if r.rec.State != state.RunRunning && r.rec.State != state.RunQueued {
 				continue
 			}
 			live[r.rec.ID] = true

@@ -84,6 +84,20 @@ type ModeResult struct {
 	GuardrailViolations int     `json:"guardrail_violations"`
 }
 
+// DeadlineResult scores the predictions that runs would miss their
+// deadline (logical time plus SLA) against the runs that did.
+type DeadlineResult struct {
+	// Misses counts the runs that ended after their deadline; Predicted
+	// those of them predicted at least Lead before it.
+	Misses    int `json:"misses"`
+	Predicted int `json:"predicted_ahead"`
+	// Predictions counts the runs predicted to miss, and False those of
+	// them that ended in time.
+	Predictions int     `json:"predictions"`
+	False       int     `json:"false_predictions"`
+	Lead        float64 `json:"lead_s"`
+}
+
 // FaultRow is one fault and when each mode noticed it.
 type FaultRow struct {
 	Fault    string                    `json:"fault"`
@@ -104,9 +118,11 @@ type Report struct {
 	Modes     map[string]ModeResult `json:"modes"`
 	// MTTRReduction is 1 - MTTR(auto)/MTTR(static); nil until the auto
 	// mode exists.
-	MTTRReduction *float64   `json:"mttr_reduction"`
-	Missing       string     `json:"missing,omitempty"`
-	PerFault      []FaultRow `json:"per_fault"`
+	MTTRReduction *float64 `json:"mttr_reduction"`
+	// Deadlines scores the runtime's deadline-miss predictions.
+	Deadlines DeadlineResult `json:"deadlines"`
+	Missing   string         `json:"missing,omitempty"`
+	PerFault  []FaultRow     `json:"per_fault"`
 }
 
 // episode is an alert group (static) or an incident (detect): when it
@@ -175,6 +191,7 @@ func Run(ctx context.Context, opts Options) (Report, error) {
 	for _, name := range []string{"static", "detect"} {
 		rep.Modes[name] = score(modes[name], plan, affected, opts, rows, name)
 	}
+	rep.Deadlines = det.deadlines(15 * time.Minute)
 	rep.Missing = "auto mode: needs the remediation engine wired into the twin (issue 6); mttr_reduction is left null"
 	rep.PerFault = rows
 	rep.Seconds = time.Since(began).Seconds()
@@ -302,14 +319,19 @@ func maps(set map[string]bool) map[string]bool {
 // detector is the detect mode: the engine and the incident manager fed as
 // in `vigil serve`, on simulated time.
 type detector struct {
-	eng     *engine.Engine
-	mgr     *incident.Manager
-	sla     func(string) time.Duration
-	opened  map[string]*episode
-	order   []string
-	now     time.Time
-	lastTik time.Time
-	err     error
+	eng    *engine.Engine
+	mgr    *incident.Manager
+	sla    func(string) time.Duration
+	opened map[string]*episode
+	order  []string
+	// predicted is when each run was first predicted to miss its
+	// deadline; ended says whether each run with an SLA ended late.
+	predicted map[string]time.Time
+	deadline  map[string]time.Time
+	ended     map[string]bool
+	now       time.Time
+	lastTik   time.Time
+	err       error
 }
 
 func newDetector(fleet *spec.Fleet) (*detector, error) {
@@ -320,7 +342,8 @@ func newDetector(fleet *spec.Fleet) (*detector, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &detector{mgr: mgr, opened: map[string]*episode{}}
+	d := &detector{mgr: mgr, opened: map[string]*episode{},
+		predicted: map[string]time.Time{}, deadline: map[string]time.Time{}, ended: map[string]bool{}}
 	d.sla = func(p string) time.Duration {
 		if ps := fleet.Pipeline(p); ps != nil {
 			return ps.SLA.Std()
@@ -336,6 +359,14 @@ func (d *detector) Signal(sg engine.Signal) { d.process(signals.FromEngine(sg)) 
 
 // Emit implements etl.EventSink.
 func (d *detector) Emit(ev lineage.RunEvent) {
+	if ev.Run.Facets.Parent == nil && (ev.EventType == lineage.EventComplete || ev.EventType == lineage.EventFail) && ev.Run.Facets.NominalTime != nil {
+		if sla := d.sla(ev.Job.Name); sla > 0 {
+			id := ev.Job.Name + "/" + ev.Run.Facets.NominalTime.NominalStartTime.UTC().Format(time.RFC3339)
+			deadline := ev.Run.Facets.NominalTime.NominalStartTime.Add(sla)
+			d.ended[id] = ev.EventTime.After(deadline)
+			d.deadline[id] = deadline
+		}
+	}
 
 	for _, s := range signals.FromRunEvent(ev, d.sla) {
 		d.process(s)
@@ -352,7 +383,34 @@ func (d *detector) Attempt(r etl.AttemptReport) {
 func (d *detector) Freshness(r etl.FreshnessReport) { d.process(signals.FromFreshness(r)) }
 
 // Deadline implements etl.DeadlineSink.
-func (d *detector) Deadline(r etl.DeadlineReport) { d.process(signals.FromDeadline(r)) }
+func (d *detector) Deadline(r etl.DeadlineReport) {
+	if _, ok := d.predicted[r.RunID]; r.Miss && !ok {
+		d.predicted[r.RunID] = r.At
+	}
+	d.process(signals.FromDeadline(r))
+}
+
+// deadlines scores the deadline predictions: a miss counts as predicted
+// when the prediction came lead before the deadline.
+func (d *detector) deadlines(lead time.Duration) DeadlineResult {
+	res := DeadlineResult{Lead: lead.Seconds()}
+	for id, late := range d.ended {
+		at, predicted := d.predicted[id]
+		if late {
+			res.Misses++
+			if predicted && !at.After(d.deadline[id].Add(-lead)) {
+				res.Predicted++
+			}
+		}
+		if predicted {
+			res.Predictions++
+			if !late {
+				res.False++
+			}
+		}
+	}
+	return res
+}
 
 func (d *detector) process(s incident.Signal) {
 	ds, err := d.mgr.Process(s)
