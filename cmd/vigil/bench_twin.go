@@ -43,6 +43,9 @@ func newBenchTwinCmd() *cobra.Command {
 				fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%.1f%%\t%d\t%.1f\t%.0f%%\t%d\t\n", m, secs(r.MTTD), secs(r.MTTR), r.Incidents,
 					100*r.FalsePositiveRate, r.MissedFaults, r.AlertsPerIncident, 100*r.AutomationCoverage, r.GuardrailViolations)
 			}
+			dl := rep.Deadlines
+			fmt.Fprintf(tw, "\ndeadline misses %d, predicted %s or more ahead %d; predictions %d, false %d\n",
+				dl.Misses, time.Duration(dl.Lead)*time.Second, dl.Predicted, dl.Predictions, dl.False)
 			if rep.Missing != "" {
 				fmt.Fprintf(tw, "\n%s\n", rep.Missing)
 			}
