@@ -184,7 +184,7 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 		}
 		a.runtime.events.Subscribe(a.incidents.runEvent)
 	}
-	if a.incidents.an, err = newAnnouncer(cfg.Notify, a.state, a.logger.With("component", "notify"), a.reg); err != nil {
+	if a.incidents.an, err = newAnnouncer(ctx, cfg.Notify, a.state, a.logger.With("component", "notify"), a.reg); err != nil {
 		return nil, err
 	}
 	if cfg.Engine.Enabled {

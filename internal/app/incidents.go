@@ -121,6 +121,10 @@ func (in *incidents) run(ctx context.Context) error {
 	defer tick.Stop()
 	save := time.NewTicker(10 * time.Second)
 	defer save.Stop()
+	// The routing groups are looked at every second: group_wait and the
+	// other timings are seconds to hours.
+	wake := time.NewTicker(time.Second)
+	defer wake.Stop()
 	for {
 		select {
 		case s := <-in.queue:
@@ -150,6 +154,10 @@ func (in *incidents) run(ctx context.Context) error {
 			in.mu.Lock()
 			in.decided(ctx, in.m.Tick(now), false)
 			in.mu.Unlock()
+		case now := <-wake.C:
+			in.mu.Lock()
+			in.flush(ctx, now)
+			in.mu.Unlock()
 		case <-save.C:
 			if in.isDirty() {
 				in.save(ctx)
@@ -176,7 +184,29 @@ func (in *incidents) decided(ctx context.Context, ds []incident.Decision, force 
 	if len(ds) == 0 {
 		return
 	}
-	qs := in.an.notifications(in.m, ds)
+	observed := in.an.observe(in.m, ds)
+	var now time.Time
+	for _, d := range ds {
+		if d.At.After(now) {
+			now = d.At
+		}
+	}
+	in.record(ctx, in.an.due(in.m, now), observed || force)
+}
+
+// flush queues what the routing groups let out at now.
+func (in *incidents) flush(ctx context.Context, now time.Time) {
+	if at, ok := in.an.nextWake(); !ok || now.Before(at) {
+		return
+	}
+	in.record(ctx, in.an.due(in.m, now), false)
+}
+
+// record writes the incident state, the routing groups and the
+// notifications qs in one transaction, when there are notifications or
+// force is set; otherwise it leaves the state to the periodic save. The
+// caller holds in.mu.
+func (in *incidents) record(ctx context.Context, qs []queued, force bool) {
 	if len(qs) == 0 && !force {
 		in.dirty = true
 		return
@@ -194,7 +224,7 @@ func (in *incidents) decided(ctx context.Context, ds []incident.Decision, force 
 	}
 	if err != nil {
 		in.dirty = true
-		in.logger.Error("record incident decisions", "decisions", len(ds), "notifications", len(qs), "err", err)
+		in.logger.Error("record incident decisions", "notifications", len(qs), "err", err)
 		return
 	}
 	in.dirty = false

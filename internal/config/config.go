@@ -50,6 +50,32 @@ type Notify struct {
 	// ExternalURL is how people reach this Vigil; links in notifications
 	// point there.
 	ExternalURL string `yaml:"external_url"`
+	// Route, when set, routes incidents to the receivers with
+	// Alertmanager's routing tree and timings (group_wait,
+	// group_interval, repeat_interval); receivers' min_severity still
+	// applies. Without it, every receiver is told of every incident at or
+	// above its min_severity at once.
+	Route *Route `yaml:"route"`
+	// AlertmanagerResend is how often firing incidents are sent again to
+	// Alertmanager receivers, which resolve alerts they have not heard of
+	// for their resolve_timeout (5m by default); it must be shorter.
+	AlertmanagerResend Duration `yaml:"alertmanager_resend"`
+}
+
+// Route is one node of the routing tree. Matchers use Alertmanager's
+// syntax (team="data", severity=~"critical|error", pipeline!~"test_.*")
+// on the incident's labels: severity, kind, pipeline, dataset, root node
+// and the labels of its primary alert. Zero durations inherit the
+// parent's; the root's defaults are Alertmanager's (30s, 5m, 4h).
+type Route struct {
+	Receiver       string   `yaml:"receiver"`
+	Matchers       []string `yaml:"matchers"`
+	Continue       bool     `yaml:"continue"`
+	GroupBy        []string `yaml:"group_by"`
+	GroupWait      Duration `yaml:"group_wait"`
+	GroupInterval  Duration `yaml:"group_interval"`
+	RepeatInterval Duration `yaml:"repeat_interval"`
+	Routes         []Route  `yaml:"routes"`
 }
 
 // Receiver is one destination; exactly one of its kinds is set.
@@ -297,6 +323,7 @@ func Default() Config {
 			MaxConcurrentRequests: 16,
 		},
 		RuleInterval: Duration(time.Minute),
+		Notify:       Notify{AlertmanagerResend: Duration(time.Minute)},
 		Engine: Engine{Enabled: true, MaxSeries: 200_000, IdleAfter: Duration(time.Hour), SnapshotEvery: Duration(5 * time.Minute),
 			Forecast: Forecast{Enabled: true, Interval: Duration(15 * time.Minute), Step: Duration(5 * time.Minute),
 				History: Duration(7 * 24 * time.Hour), Horizon: Duration(24 * time.Hour), MaxSeries: 1000,
@@ -558,6 +585,9 @@ func (a Auth) validate() []error {
 
 func (n Notify) validate() []error {
 	var errs []error
+	if n.AlertmanagerResend <= 0 {
+		errs = append(errs, fmt.Errorf("notify.alertmanager_resend: %s must be positive", n.AlertmanagerResend))
+	}
 	names := map[string]bool{}
 	for i, r := range n.Receivers {
 		field := fmt.Sprintf("notify.receivers[%d]", i)
