@@ -195,6 +195,7 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 			Logger: a.logger.With("component", "engine"), Registerer: a.reg,
 		})
 		a.series.Subscribe(a.engine)
+		a.incidents.hold = a.engine.Hold
 		// Restore the baselines before any sample reaches the engine.
 		a.snapshots = engine.NewSnapshotter(a.engine, a.state.Meta(), "engine/snapshot", cfg.Engine.SnapshotEvery.Std(), a.logger.With("component", "engine"))
 		_ = a.snapshots.Load(ctx) // It logs; detectors then start from scratch.

@@ -46,6 +46,9 @@ type incidents struct {
 	// dirty is set when the manager's state changed since it was last
 	// saved.
 	dirty bool
+	// hold, when set, holds or releases an engine series (see
+	// engine.Hold).
+	hold func(labels map[string]string, on bool)
 }
 
 func newIncidents(ctx context.Context, store *state.Store, rt *pipelineRuntime, logger *slog.Logger, reg prometheus.Registerer) (*incidents, error) {
@@ -184,6 +187,7 @@ func (in *incidents) decided(ctx context.Context, ds []incident.Decision, force 
 	if len(ds) == 0 {
 		return
 	}
+	in.holdSeries(ds)
 	observed := in.an.observe(in.m, ds)
 	var now time.Time
 	for _, d := range ds {
@@ -192,6 +196,27 @@ func (in *incidents) decided(ctx context.Context, ds []incident.Decision, force 
 		}
 	}
 	in.record(ctx, in.an.due(in.m, now), observed || force)
+}
+
+// holdSeries tells the engine which of its series are part of an open
+// incident, whose detectors then judge without learning, and which are
+// not any more.
+func (in *incidents) holdSeries(ds []incident.Decision) {
+	if in.hold == nil {
+		return
+	}
+	for _, d := range ds {
+		inc, ok := in.m.Incident(d.Incident)
+		if !ok {
+			continue
+		}
+		open := inc.Resolved == nil && inc.MergedInto == ""
+		for _, a := range inc.Alerts {
+			if a.Source == "engine" && a.Kind == incident.KindAnomaly {
+				in.hold(a.Labels, open)
+			}
+		}
+	}
 }
 
 // flush queues what the routing groups let out at now.

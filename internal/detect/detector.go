@@ -11,6 +11,11 @@ type Sample struct {
 	T int64
 	// V is the observed value. NaN and ±Inf are accepted and never learned.
 	V float64
+	// Hold asks for a verdict without learning from the sample: Vigil sets
+	// it while the series is part of an open incident, so that an outage
+	// does not become the new normal even where its samples are not
+	// anomalous enough on their own to be left out.
+	Hold bool
 }
 
 // Range is a closed interval of values.

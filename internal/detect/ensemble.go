@@ -192,6 +192,11 @@ func (d *Ensemble) Observe(s Sample) Result {
 		return res
 	}
 	res.Alert = d.alert.update(calibrated, res.Score, d.peakDecay, d.cfg.Hold)
+	if s.Hold {
+		// Judged, not learned: the time moves on, the baseline does not.
+		d.last = s.T
+		return res
+	}
 
 	// Learning.
 	if !warm {

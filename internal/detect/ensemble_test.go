@@ -376,3 +376,35 @@ func TestConfigValidate(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// TestHoldKeepsTheBaseline runs a steady series into a long outage at a
+// level the detector would otherwise come to accept: held, the outage
+// stays anomalous to the end and the baseline is the old one after it.
+func TestHoldKeepsTheBaseline(t *testing.T) {
+	run := func(hold bool) (alertsAtEnd bool, after Result) {
+		d, err := NewEnsemble(DefaultConfig())
+		if err != nil {
+			t.Fatal(err)
+		}
+		ts := int64(0)
+		for i := range 3000 {
+			ts += 15000
+			d.Observe(Sample{T: ts, V: 100 + float64(i%7)})
+		}
+		var last Result
+		for range 2000 { // More than eight hours at 15 s: long enough to drift.
+			ts += 15000
+			last = d.Observe(Sample{T: ts, V: 20, Hold: hold})
+		}
+		ts += 15000
+		return last.Alert, d.Observe(Sample{T: ts, V: 103})
+	}
+	heldAlert, heldAfter := run(true)
+	freeAlert, freeAfter := run(false)
+	if !heldAlert || !heldAfter.Expected.Contains(103) {
+		t.Fatalf("held: alert at the end %v, expected after %+v", heldAlert, heldAfter.Expected)
+	}
+	if freeAlert && freeAfter.Expected.Contains(103) {
+		t.Fatalf("without hold the outage was never learned: alert %v, expected %+v — the test shows nothing", freeAlert, freeAfter.Expected)
+	}
+}

@@ -107,3 +107,37 @@ func TestAMillionSeriesStayBounded(t *testing.T) {
 		t.Fatalf("heap grew by %d MiB for 20000 series", grown>>20)
 	}
 }
+
+// TestHeldSeriesDoNotLearnTheOutage holds a series, as the incident
+// manager does for the series of an open incident: a long outage at a new
+// level is then never accepted as the new baseline (no drift), while the
+// same outage unheld is.
+func TestHeldSeriesDoNotLearnTheOutage(t *testing.T) {
+	run := func(hold bool) (drifts int) {
+		sk := &sink{}
+		e := New(Options{Signals: sk, MaxSeries: 10, Registerer: prometheus.NewRegistry()})
+		labels := map[string]string{"__name__": "rows", "pipeline": "orders"}
+		ls := series.FromMap(labels)
+		ts := time.Date(2026, 11, 24, 0, 0, 0, 0, time.UTC).UnixMilli()
+		for i := range 5000 {
+			ts += 15000
+			v := 100 + float64(i%7)
+			if i == 3000 && hold {
+				e.Hold(labels, true)
+			}
+			if i >= 3000 {
+				v = 20
+			}
+			e.Observe([]series.Sample{{Ref: 1, Labels: ls, T: ts, V: v}})
+		}
+		for _, sg := range sk.signals {
+			if sg.Kind == KindDrift {
+				drifts++
+			}
+		}
+		return drifts
+	}
+	if held, free := run(true), run(false); held != 0 || free == 0 {
+		t.Fatalf("drifts: %d held (want 0), %d not held (want some)", held, free)
+	}
+}

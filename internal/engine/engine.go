@@ -115,8 +115,14 @@ type Engine struct {
 	// report again.
 	restored restored
 	runs     runs
-	work     sync.Pool // Of *work.
-	m        metrics
+	// holds are the series (by label hash) in open incidents, which the
+	// detectors judge without learning; nholds spares the lookup when
+	// there are none.
+	holdMu sync.RWMutex
+	holds  map[uint64]bool
+	nholds atomic.Int64
+	work   sync.Pool // Of *work.
+	m      metrics
 }
 
 type stripe struct {
@@ -128,6 +134,7 @@ type state struct {
 	d      detect.Detector
 	labels series.Labels // Kept for snapshots, which key series by labels.
 	name   string        // The metric name, looked up once.
+	hash   uint64        // The labels' hash, for holds.
 	// A counter's detector sees its rate; prevV is the previous value,
 	// which primed says is known (it is not kept in snapshots, so the
 	// first sample after a restart only primes it again).
@@ -298,7 +305,7 @@ func (e *Engine) observeStripe(s *stripe, batch []series.Sample, idx []int, w *w
 				}
 				st = &state{d: d}
 			}
-			st.labels, st.name, st.counter = smp.Labels, name, counter(name)
+			st.labels, st.name, st.counter, st.hash = smp.Labels, name, counter(name), smp.Labels.Hash()
 			s.series[smp.Ref] = st
 			e.tracked.Add(1)
 		}
@@ -322,7 +329,7 @@ func (e *Engine) observeStripe(s *stripe, batch []series.Sample, idx []int, w *w
 			v = (v - prevV) / (float64(smp.T-prevT) / 1000)
 		}
 		st.lastT = smp.T
-		res := st.d.Observe(detect.Sample{T: smp.T, V: v})
+		res := st.d.Observe(detect.Sample{T: smp.T, V: v, Hold: e.held(st)})
 		observed++
 		st.learnQuantum(v)
 		if res.Alert && !st.alerting && st.withinQuanta(v, res.Expected) {
@@ -431,6 +438,39 @@ func signal(kind string, st *state, smp series.Sample, v float64, res detect.Res
 		sg.Evidence = fmt.Sprintf("rate %g/s, expected %g/s to %g/s; fired: %s", v, res.Expected.Low, res.Expected.High, sg.Detectors)
 	}
 	return sg
+}
+
+// Hold makes the detector of the series with labels judge its samples
+// without learning from them while on is set: the incident manager holds
+// the series of open incidents, so that an outage does not become their
+// baseline. Holding a series the engine does not know has no effect until
+// it reports.
+func (e *Engine) Hold(labels map[string]string, on bool) {
+	h := series.FromMap(labels).Hash()
+	e.holdMu.Lock()
+	defer e.holdMu.Unlock()
+	if e.holds == nil {
+		e.holds = map[uint64]bool{}
+	}
+	if on == e.holds[h] {
+		return
+	}
+	if on {
+		e.holds[h] = true
+		e.nholds.Add(1)
+	} else {
+		delete(e.holds, h)
+		e.nholds.Add(-1)
+	}
+}
+
+func (e *Engine) held(st *state) bool {
+	if e.nholds.Load() == 0 {
+		return false
+	}
+	e.holdMu.RLock()
+	defer e.holdMu.RUnlock()
+	return e.holds[st.hash]
 }
 
 // Reclaim drops the state of series with no sample since now-IdleAfter,
