@@ -15,6 +15,7 @@ import (
 	"github.com/vigil-aiops/vigil/internal/lineage"
 	"github.com/vigil-aiops/vigil/internal/series"
 	"github.com/vigil-aiops/vigil/internal/series/otlp"
+	"github.com/vigil-aiops/vigil/internal/ui"
 )
 
 // routes lists every endpoint with the role it needs: reads need viewer,
@@ -66,6 +67,14 @@ func (a *App) routes(cfg config.Config) []api.Route {
 	if cfg.ETL.DemoShop {
 		routes = append(routes, api.Route{Pattern: "GET /demo/orders", Name: "demo_orders", Handler: &demo.Shop{}})
 	}
+	// The UI's files hold no data, so they need no token; the API calls
+	// the pages make carry the user's.
+	page := ui.Handler()
+	routes = append(routes,
+		api.Route{Pattern: "GET /{$}", Name: "ui", Handler: page},
+		api.Route{Pattern: "GET /ui/", Name: "ui", Handler: page},
+		api.Route{Pattern: "GET /static/", Name: "ui_static", Handler: page},
+	)
 	return append(routes, a.runtime.routes(a, cfg.Server.MaxRequestBytes)...)
 }
 
