@@ -41,7 +41,7 @@ func newRootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newServeCmd(), newCheckConfigCmd(), newVersionCmd(), newBenchCmd(), newSimCmd(), newAgentCmd(),
+	root.AddCommand(newServeCmd(), newDemoCmd(), newCheckConfigCmd(), newVersionCmd(), newBenchCmd(), newSimCmd(), newAgentCmd(),
 		newPipelinesCmd(), newRunsCmd(), newCircuitsCmd(), newAgentsCmd())
 	return root
 }

@@ -23,6 +23,7 @@ import (
 
 	"github.com/vigil-aiops/vigil/internal/api"
 	"github.com/vigil-aiops/vigil/internal/config"
+	"github.com/vigil-aiops/vigil/internal/demo"
 	"github.com/vigil-aiops/vigil/internal/engine"
 	"github.com/vigil-aiops/vigil/internal/series"
 	"github.com/vigil-aiops/vigil/internal/state"
@@ -43,6 +44,9 @@ type Options struct {
 	// LogOutput receives the logs; os.Stderr when nil.
 	LogOutput io.Writer
 	Build     BuildInfo
+	// Shop, when set, is the shop API served with etl.demo_shop, so that
+	// `vigil demo` can take it down now and then.
+	Shop *demo.Shop
 }
 
 // App is a running Vigil.

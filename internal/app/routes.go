@@ -65,7 +65,11 @@ func (a *App) routes(cfg config.Config) []api.Route {
 		routes = append(routes, api.Route{Pattern: "GET /api/v1/signals", Name: "signals", Role: config.RoleViewer, Handler: a.signals})
 	}
 	if cfg.ETL.DemoShop {
-		routes = append(routes, api.Route{Pattern: "GET /demo/orders", Name: "demo_orders", Handler: &demo.Shop{}})
+		shop := a.opts.Shop
+		if shop == nil {
+			shop = &demo.Shop{}
+		}
+		routes = append(routes, api.Route{Pattern: "GET /demo/orders", Name: "demo_orders", Handler: shop})
 	}
 	// The UI's files hold no data, so they need no token; the API calls
 	// the pages make carry the user's.

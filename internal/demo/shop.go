@@ -37,6 +37,10 @@ type Order struct {
 type Shop struct {
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Outage, when set, is asked on every request: while it returns true
+	// the API answers 503, as a shop whose backend is down does. `vigil
+	// demo` uses it to inject faults.
+	Outage func() bool
 }
 
 // Orders returns the orders created in the window starting at start. The
@@ -76,6 +80,10 @@ func (s *Shop) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet {
 		w.Header().Set("Allow", http.MethodGet)
 		http.Error(w, "GET only", http.StatusMethodNotAllowed)
+		return
+	}
+	if s.Outage != nil && s.Outage() {
+		http.Error(w, "the shop's backend is down", http.StatusServiceUnavailable)
 		return
 	}
 	now := time.Now
