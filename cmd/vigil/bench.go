@@ -18,7 +18,7 @@ func newBenchCmd() *cobra.Command {
 		Short: "Run a benchmark: progress on stderr, a table (or --json) on stdout.",
 	}
 	cmd.AddCommand(newBenchIngestCmd(), newBenchNABCmd(), newBenchM4Cmd(), newBenchIForestCmd())
-	cmd.AddCommand(newBenchTwinCmd())
+	cmd.AddCommand(newBenchTwinCmd(), newBenchRCACmd())
 	return cmd
 }
 
