@@ -18,7 +18,9 @@ import (
 	"github.com/vigil-aiops/vigil/internal/etl"
 	"github.com/vigil-aiops/vigil/internal/incident"
 	"github.com/vigil-aiops/vigil/internal/incident/fleetgraph"
+	"github.com/vigil-aiops/vigil/internal/etl/spec"
 	"github.com/vigil-aiops/vigil/internal/lineage"
+	"github.com/vigil-aiops/vigil/internal/rca"
 	"github.com/vigil-aiops/vigil/internal/series"
 	"github.com/vigil-aiops/vigil/internal/signals"
 	"github.com/vigil-aiops/vigil/internal/state"
@@ -46,6 +48,9 @@ type incidents struct {
 	// dirty is set when the manager's state changed since it was last
 	// saved.
 	dirty bool
+	// deps is the fleet's dependency graph for root-cause ranking; nil
+	// without pipelines.
+	deps *rca.Graph
 	// hold, when set, holds or releases an engine series (see
 	// engine.Hold).
 	hold func(labels map[string]string, on bool)
@@ -57,9 +62,11 @@ func newIncidents(ctx context.Context, store *state.Store, rt *pipelineRuntime, 
 		topo incident.Topology
 		cat  incident.Catalog
 	)
+	var deps *rca.Graph
 	if rt != nil {
 		g := fleetgraph.New(rt.fleet)
 		topo, cat = g, g
+		deps = dependencyGraph(rt.fleet)
 	}
 	cfg := incident.DefaultConfig()
 	m, err := incident.New(cfg, topo, cat)
@@ -78,7 +85,7 @@ func newIncidents(ctx context.Context, store *state.Store, rt *pipelineRuntime, 
 	} else if !errors.Is(err, state.ErrNotFound) {
 		return nil, fmt.Errorf("load incident state: %w", err)
 	}
-	in := &incidents{m: m, store: store, meta: meta, logger: logger, queue: make(chan incident.Signal, 10000),
+	in := &incidents{m: m, store: store, deps: deps, meta: meta, logger: logger, queue: make(chan incident.Signal, 10000),
 		dropped: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "vigil_incident_signals_dropped_total",
 			Help: "Signals not handed to the incident manager because its queue was full.",
@@ -219,6 +226,66 @@ func (in *incidents) holdSeries(ds []incident.Decision) {
 	}
 }
 
+// incidentView is an incident with its likely causes.
+type incidentView struct {
+	incident.Incident
+	Causes []causeView `json:"causes,omitempty"`
+}
+
+// causeView is a ranked root-cause candidate and the alerts on it.
+type causeView struct {
+	Node     string   `json:"node"`
+	Score    float64  `json:"score"`
+	Evidence []string `json:"evidence"`
+}
+
+// causes ranks the lineage nodes of inc's alerts as root causes: a random
+// walk from the nodes in trouble towards what they depend on, started in
+// proportion to the alerts' scores and favouring the earliest onsets.
+func (in *incidents) causes(inc incident.Incident) []causeView {
+	if in.deps == nil {
+		return nil
+	}
+	anomaly, onset := map[string]float64{}, map[string]float64{}
+	evidence := map[string][]string{}
+	for _, a := range inc.Alerts {
+		if a.Node == "" {
+			continue
+		}
+		anomaly[a.Node] = max(anomaly[a.Node], a.MaxScore, 0.01)
+		t := a.FirstAt.Sub(inc.OpenedAt).Minutes()
+		if o, ok := onset[a.Node]; !ok || t < o {
+			onset[a.Node] = t
+		}
+		evidence[a.Node] = append(evidence[a.Node], fmt.Sprintf("%s: %s", a.Kind, a.Evidence))
+	}
+	ranked, err := in.deps.RankGraph(anomaly, onset)
+	if err != nil {
+		return nil
+	}
+	out := make([]causeView, 0, len(ranked))
+	for _, r := range ranked {
+		out = append(out, causeView{Node: r.Node, Score: r.Score, Evidence: evidence[r.Node]})
+	}
+	return out
+}
+
+// dependencyGraph is the fleet's lineage as a dependency graph: every
+// node depends on its parents.
+func dependencyGraph(f *spec.Fleet) *rca.Graph {
+	g := rca.NewGraph()
+	lg := f.Graph()
+	for _, n := range lg.Nodes() {
+		g.AddNode(string(n), 1)
+	}
+	for _, n := range lg.Nodes() {
+		for _, p := range lg.Parents(n) {
+			_ = g.AddEdge(string(n), string(p)) // Both are nodes of the graph.
+		}
+	}
+	return g
+}
+
 // flush queues what the routing groups let out at now.
 func (in *incidents) flush(ctx context.Context, now time.Time) {
 	if at, ok := in.an.nextWake(); !ok || now.Before(at) {
@@ -293,7 +360,7 @@ func (in *incidents) routes() []api.Route {
 			writeAPIJSON(w, http.StatusNotFound, map[string]string{"error": fmt.Sprintf("no incident %q", id)})
 			return
 		}
-		writeAPIJSON(w, http.StatusOK, inc)
+		writeAPIJSON(w, http.StatusOK, incidentView{Incident: inc, Causes: in.causes(inc)})
 	}
 	action := func(do func(id, by string, body actionBody, at time.Time) ([]incident.Decision, error)) http.HandlerFunc {
 		return func(w http.ResponseWriter, r *http.Request) {

@@ -160,12 +160,26 @@ func TestFailedRunBecomesIncident(t *testing.T) {
 	for {
 		_, incs := c.do(t, "GET", "/api/v1/incidents", nil, nil)
 		if strings.Contains(incs, `"kind":"run_failure"`) && strings.Contains(incs, `"root_node":"pipeline:orders"`) && strings.Contains(incs, "missing.csv") {
-			return
+			break
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("no run_failure incident: %s", incs)
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+	// The incident's page ranks its likely causes with their evidence.
+	_, body := c.do(t, "GET", "/api/v1/incidents/inc-000001", nil, nil)
+	var inc struct {
+		ID     string `json:"id"`
+		Causes []struct {
+			Node     string   `json:"node"`
+			Score    float64  `json:"score"`
+			Evidence []string `json:"evidence"`
+		} `json:"causes"`
+	}
+	if err := json.Unmarshal([]byte(body), &inc); err != nil || inc.ID != "inc-000001" || len(inc.Causes) == 0 ||
+		inc.Causes[0].Node != "pipeline:orders" || inc.Causes[0].Score <= 0 || len(inc.Causes[0].Evidence) == 0 {
+		t.Fatalf("incident with causes: %v %s", err, body)
 	}
 }
 

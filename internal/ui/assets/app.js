@@ -135,6 +135,11 @@ async function incidentPage(id) {
       el("button", { id: "resolve", onclick: act("resolve"), disabled: inc.resolved ? "" : null }, "Resolve"),
       verdict, el("button", { id: "feedback", onclick: () => act("feedback", { verdict: verdict.value })() }, "Give feedback")),
     el("ul", {}, life.map((l) => el("li", {}, l))),
+    el("h2", {}, "Likely causes"),
+    inc.causes && inc.causes.length
+      ? table(["Node", "Score", "Evidence"], inc.causes.map((c) =>
+        el("tr", {}, el("td", {}, c.node), el("td", {}, (100 * c.score).toFixed(0) + " %"), el("td", {}, (c.evidence || []).join("; ")))))
+      : el("p", { class: "muted" }, "No ranking: the incident's alerts are not on the lineage graph."),
     el("h2", {}, "Timeline of alerts"),
     table(["First", "Last", "Kind", "Source", "Subject", "Role", "Firing", "Count", "Evidence"],
       (inc.alerts || []).slice().sort((x, y) => String(x.first_at).localeCompare(String(y.first_at))).map((a) =>
