@@ -30,18 +30,22 @@ const GroupMetric = "vigil_etl_task_run"
 type runFeature struct {
 	metric string
 	value  func(TaskRun) float64
+	// quiet features are scored and feed the group detector but raise no
+	// anomaly of their own: how long a task waited for an agent says more
+	// about the other tasks than about this one.
+	quiet bool
 }
 
 // runFeatures are the metrics each task run is judged on, alone and
 // together. They are those the runtime writes as vigil_etl_task_* series.
 func runFeatures() [6]runFeature {
 	return [...]runFeature{
-		{"vigil_etl_task_duration_seconds", func(r TaskRun) float64 { return r.Duration.Seconds() }},
-		{"vigil_etl_task_queue_wait_seconds", func(r TaskRun) float64 { return r.QueueWait.Seconds() }},
-		{"vigil_etl_task_rows_in", func(r TaskRun) float64 { return float64(r.RowsIn) }},
-		{"vigil_etl_task_rows_out", func(r TaskRun) float64 { return float64(r.RowsOut) }},
-		{"vigil_etl_task_bytes", func(r TaskRun) float64 { return float64(r.Bytes) }},
-		{"vigil_etl_task_cpu_seconds", func(r TaskRun) float64 { return r.CPU.Seconds() }},
+		{"vigil_etl_task_duration_seconds", func(r TaskRun) float64 { return r.Duration.Seconds() }, false},
+		{"vigil_etl_task_queue_wait_seconds", func(r TaskRun) float64 { return r.QueueWait.Seconds() }, true},
+		{"vigil_etl_task_rows_in", func(r TaskRun) float64 { return float64(r.RowsIn) }, false},
+		{"vigil_etl_task_rows_out", func(r TaskRun) float64 { return float64(r.RowsOut) }, false},
+		{"vigil_etl_task_bytes", func(r TaskRun) float64 { return float64(r.Bytes) }, false},
+		{"vigil_etl_task_cpu_seconds", func(r TaskRun) float64 { return r.CPU.Seconds() }, false},
 	}
 }
 
@@ -112,6 +116,9 @@ func (e *Engine) ObserveTask(tr TaskRun) {
 		res.Expected = detect.Range{Low: math.Expm1(res.Expected.Low), High: math.Expm1(res.Expected.High)}
 		labels := withName(base, f.metric)
 		r.points = append(r.points, scorePoint(labels, f.metric, t, res.Probability))
+		if f.quiet {
+			res.Alert = false
+		}
 		switch {
 		case res.Alert && !st.alerting[i]:
 			signals = append(signals, Signal{Kind: KindAnomaly, Subject: series.FromMap(labels).String(), Labels: labels,

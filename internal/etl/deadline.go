@@ -103,8 +103,18 @@ func (c *Controller) predictDeadlines(now time.Time) {
 				continue
 			}
 			deadline := r.rec.LogicalTime.Add(sla)
+			// A miss is predicted only by a margin (a tenth of the SLA, at
+			// least a minute), and withdrawn only once the run is expected
+			// in time: a typical duration is no promise to the second.
+			miss := c.predicted[r.rec.ID]
+			switch margin := max(time.Minute, sla/10); {
+			case end.After(deadline.Add(margin)):
+				miss = true
+			case !end.After(deadline):
+				miss = false
+			}
 			rep := DeadlineReport{Pipeline: p.spec.Name, RunID: r.rec.ID, Logical: r.rec.LogicalTime, At: now,
-				Deadline: deadline, PredictedEnd: end, Miss: end.After(deadline), Remaining: remaining}
+				Deadline: deadline, PredictedEnd: end, Miss: miss, Remaining: remaining}
 			if rep.Miss != c.predicted[r.rec.ID] && (rep.Miss || c.predicted[r.rec.ID]) {
 				if rep.Miss {
 					c.predicted[r.rec.ID] = true

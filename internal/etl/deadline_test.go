@@ -15,8 +15,8 @@ func (r *recordedDeadlines) Deadline(d DeadlineReport) { r.reports = append(r.re
 
 // TestDeadlinePrediction runs an hourly two-task pipeline with a ten-minute
 // SLA three times at two minutes a task, then lets its first task hang:
-// the miss must be predicted while the run is still running, minutes
-// before the deadline, and withdrawn when the run ends.
+// the miss must be predicted while the run is still running, once it is
+// expected to be over a minute late, and withdrawn when the run ends.
 func TestDeadlinePrediction(t *testing.T) {
 	a := testTask("a", nil)
 	b := testTask("b", []string{"a"})
@@ -55,21 +55,21 @@ func TestDeadlinePrediction(t *testing.T) {
 	h.clock.Set(start)
 	step(0)
 	as := h.claim("w", 1)
-	step(7*time.Minute, as...)
+	step(8*time.Minute, as...)
 	if len(dl.reports) != 0 {
-		t.Fatalf("predicted a miss at 7 minutes, with a, b left at two minutes each: %+v", dl.reports)
+		t.Fatalf("predicted a miss at 8 minutes, 12 s over the deadline, within the margin of a minute: %+v", dl.reports)
 	}
-	step(time.Minute, as...) // 8 minutes: 12 s of a and 2 min of b end after 10.
+	step(time.Minute, as...) // 9 minutes: 12 s of a and 2 min of b end 72 s late.
 	if len(dl.reports) != 1 {
-		t.Fatalf("no prediction at 8 minutes: %+v", dl.reports)
+		t.Fatalf("no prediction at 9 minutes: %+v", dl.reports)
 	}
 	r := dl.reports[0]
 	if !r.Miss || r.Pipeline != "p" || !r.Deadline.Equal(start.Add(10*time.Minute)) || !r.PredictedEnd.After(r.Deadline) ||
-		r.Deadline.Sub(r.At) < time.Minute || !strings.Contains(r.Remaining, "a (") || !strings.Contains(r.Remaining, "b (2m0s)") {
+		r.Deadline.Sub(r.At) != time.Minute || !strings.Contains(r.Remaining, "a (") || !strings.Contains(r.Remaining, "b (2m0s)") {
 		t.Fatalf("prediction %+v", r)
 	}
 	step(30*time.Second, as...)
-	h.succeed(as[0]) // At 8:30, b's two minutes end after 10.
+	h.succeed(as[0]) // At 9:30, b's two minutes end after 10.
 	step(0)
 	bs := h.claim("w", 1)
 	step(30*time.Second, bs...)
