@@ -1,6 +1,12 @@
 package engine
 
 import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"strings"
@@ -9,6 +15,7 @@ import (
 
 	"github.com/vigil-aiops/vigil/internal/detect"
 	"github.com/vigil-aiops/vigil/internal/series"
+	store "github.com/vigil-aiops/vigil/internal/state"
 )
 
 // TaskRun is what one successful attempt of a pipeline task did, as the
@@ -220,4 +227,93 @@ func (e *Engine) Tasks() int {
 	e.runs.mu.Lock()
 	defer e.runs.mu.Unlock()
 	return len(e.runs.tasks)
+}
+
+// taskSnapshot is what SaveTasks keeps of one task: the last attempt's
+// time and its metrics' detectors. The group detector is not kept: its
+// forest regrows from the runs after a restart (about 64 of them).
+type taskSnapshot struct {
+	LastT int64    `json:"last"`
+	Uni   [][]byte `json:"uni"`
+}
+
+// SaveTasks writes the task-run detectors' state to meta under key, so
+// that a restart keeps each task's baselines.
+func (e *Engine) SaveTasks(ctx context.Context, meta Meta, key string) error {
+	e.runs.mu.Lock()
+	snap := make(map[string]taskSnapshot, len(e.runs.tasks))
+	for k, st := range e.runs.tasks {
+		ts := taskSnapshot{LastT: st.lastT}
+		for _, d := range st.uni {
+			m, ok := d.(encoding.BinaryMarshaler)
+			if !ok {
+				break
+			}
+			b, err := m.MarshalBinary()
+			if err != nil {
+				break
+			}
+			ts.Uni = append(ts.Uni, b)
+		}
+		if len(ts.Uni) == nRunFeatures {
+			snap[k] = ts
+		}
+	}
+	e.runs.mu.Unlock()
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	if err := json.NewEncoder(zw).Encode(snap); err != nil {
+		return fmt.Errorf("save task detectors: %w", err)
+	}
+	if err := zw.Close(); err != nil {
+		return fmt.Errorf("save task detectors: %w", err)
+	}
+	if err := meta.Put(ctx, key, buf.Bytes()); err != nil {
+		return fmt.Errorf("save task detectors: %w", err)
+	}
+	return nil
+}
+
+// LoadTasks restores what SaveTasks wrote; it reports false when there
+// was nothing. A task whose state does not decode starts afresh.
+func (e *Engine) LoadTasks(ctx context.Context, meta Meta, key string) (bool, error) {
+	b, err := meta.Get(ctx, key)
+	if err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return false, nil
+		}
+		return false, fmt.Errorf("load task detectors: %w", err)
+	}
+	var snap map[string]taskSnapshot
+	zr, err := gzip.NewReader(bytes.NewReader(b))
+	if err == nil {
+		err = json.NewDecoder(zr).Decode(&snap)
+	}
+	if err != nil {
+		return false, fmt.Errorf("load task detectors: %w", err)
+	}
+	e.runs.mu.Lock()
+	defer e.runs.mu.Unlock()
+	if e.runs.tasks == nil {
+		e.runs.tasks = map[string]*taskState{}
+	}
+	for k, ts := range snap {
+		st, err := e.newTaskState()
+		if err != nil || len(ts.Uni) != nRunFeatures {
+			continue
+		}
+		ok := true
+		for i, raw := range ts.Uni {
+			u, isU := st.uni[i].(encoding.BinaryUnmarshaler)
+			if !isU || u.UnmarshalBinary(raw) != nil {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			st.lastT = ts.LastT
+			e.runs.tasks[k] = st
+		}
+	}
+	return true, nil
 }

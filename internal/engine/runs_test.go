@@ -144,3 +144,49 @@ func TestTaskRunsBounded(t *testing.T) {
 		t.Fatalf("%d tasks tracked, want the bound 2", e.Tasks())
 	}
 }
+
+// TestTaskDetectorsSurviveARestart saves a month of a task's baselines and
+// restores them in a new engine: the lost rows are still flagged at once,
+// with no second warm-up.
+func TestTaskDetectorsSurviveARestart(t *testing.T) {
+	e := New(Options{MaxSeries: 100, Registerer: prometheus.NewRegistry()})
+	r := rand.New(rand.NewPCG(3, 4))
+	at := time.Now().Add(-40 * 24 * time.Hour).Truncate(24 * time.Hour)
+	for range 30 * 24 {
+		e.ObserveTask(normalRun(r, at))
+		at = at.Add(time.Hour)
+	}
+	meta := newMemMeta()
+	if err := e.SaveTasks(context.Background(), meta, "engine/snapshot/tasks"); err != nil {
+		t.Fatal(err)
+	}
+	sk := &sink{}
+	restarted := New(Options{Signals: sk, MaxSeries: 100, Registerer: prometheus.NewRegistry()})
+	if found, err := restarted.LoadTasks(context.Background(), meta, "engine/snapshot/tasks"); !found || err != nil || restarted.Tasks() != 1 {
+		t.Fatalf("load: %v %v, %d tasks", found, err, restarted.Tasks())
+	}
+	bad := normalRun(r, at)
+	bad.RowsOut = bad.RowsIn / 10
+	restarted.ObserveTask(bad)
+	flagged := false
+	for _, sg := range sk.signals {
+		flagged = flagged || sg.Labels["__name__"] == "vigil_etl_task_rows_out" && !sg.Cleared
+	}
+	if !flagged {
+		t.Fatalf("the restored baseline did not flag the lost rows: %+v", sk.signals)
+	}
+	// An attempt older than the saved one is still ignored.
+	n := len(sk.signals)
+	restarted.ObserveTask(normalRun(r, at.Add(-time.Hour)))
+	if len(sk.signals) != n {
+		t.Fatal("an old attempt was judged after the restore")
+	}
+	// Garbage is an error, and nothing is loaded.
+	_ = meta.Put(context.Background(), "bad", []byte("not gzip"))
+	if _, err := New(Options{Registerer: prometheus.NewRegistry()}).LoadTasks(context.Background(), meta, "bad"); err == nil {
+		t.Fatal("garbage loaded")
+	}
+	if found, err := New(Options{Registerer: prometheus.NewRegistry()}).LoadTasks(context.Background(), meta, "none"); found || err != nil {
+		t.Fatalf("nothing saved: %v %v", found, err)
+	}
+}

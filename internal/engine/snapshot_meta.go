@@ -240,6 +240,9 @@ func NewSnapshotter(e *Engine, meta Meta, key string, every time.Duration, logge
 // go on: detector state is worth keeping but not worth refusing to start.
 func (s *Snapshotter) Load(ctx context.Context) error {
 	start := time.Now()
+	if _, err := s.e.LoadTasks(ctx, s.meta, s.key+"/tasks"); err != nil {
+		s.logger.Error("task-run detectors not restored; they start from scratch", "err", err)
+	}
 	found, err := s.e.LoadFrom(ctx, s.meta, s.key)
 	switch {
 	case err != nil:
@@ -278,6 +281,9 @@ func (s *Snapshotter) save(ctx context.Context) {
 	if err := s.e.SaveTo(ctx, s.meta, s.key); err != nil {
 		s.logger.Error("save engine snapshot", "key", s.key, "err", err)
 		return
+	}
+	if err := s.e.SaveTasks(ctx, s.meta, s.key+"/tasks"); err != nil {
+		s.logger.Error("save task-run detectors", "err", err)
 	}
 	s.logger.Debug("saved engine snapshot", "key", s.key, "series", s.e.Series()+s.e.Pending(), "duration", time.Since(start))
 }
