@@ -25,6 +25,7 @@ import (
 	"github.com/vigil-aiops/vigil/internal/config"
 	"github.com/vigil-aiops/vigil/internal/demo"
 	"github.com/vigil-aiops/vigil/internal/engine"
+	"github.com/vigil-aiops/vigil/internal/notify/routing"
 	"github.com/vigil-aiops/vigil/internal/series"
 	"github.com/vigil-aiops/vigil/internal/state"
 )
@@ -96,7 +97,36 @@ func LoadConfig(opts Options) (config.Config, error) {
 	if err := cfg.Validate(); err != nil {
 		return cfg, fmt.Errorf("configuration: %w", err)
 	}
+	if err := checkParts(cfg); err != nil {
+		return cfg, fmt.Errorf("configuration: %w", err)
+	}
 	return cfg, nil
+}
+
+// checkParts validates what the config package cannot, because it lies in
+// the components' own languages: the notification routing tree and the
+// forecast targets' PromQL. `vigil check-config` and New both run it.
+func checkParts(cfg config.Config) error {
+	var errs []error
+	if r := cfg.Notify.Route; r != nil {
+		var names []string
+		for _, rc := range cfg.Notify.Receivers {
+			names = append(names, rc.Name)
+		}
+		if len(names) == 0 {
+			errs = append(errs, errors.New("notify.route: there are no receivers to route to"))
+		} else if _, err := routing.New(routeSpec(*r), names); err != nil {
+			errs = append(errs, fmt.Errorf("notify.%w", err))
+		}
+	}
+	if fc := cfg.Engine.Forecast; cfg.Engine.Enabled && fc.Enabled {
+		for i, t := range fc.Targets {
+			if err := series.CheckExpr(t.Query); err != nil {
+				errs = append(errs, fmt.Errorf("engine.forecast.targets[%d].query %q: %w", i, t.Query, err))
+			}
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // New opens the stores and binds the listener; Run starts serving. If New

@@ -219,3 +219,26 @@ func TestLoadConfigDefaultsAndOverrides(t *testing.T) {
 		t.Fatalf("bad --listen: %v", err)
 	}
 }
+
+// TestLoadConfigChecksParts refuses, as check-config does, a routing tree
+// with a bad matcher or an unknown receiver and a forecast target that is
+// not PromQL, naming each.
+func TestLoadConfigChecksParts(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, dir+"/vigil.yaml", "notify:\n  receivers:\n    - {name: hook, webhook: {url: \"http://127.0.0.1:1/\"}}\n"+
+		"  route:\n    receiver: hook\n    routes:\n      - {matchers: ['team=~\"(\"'], receiver: hook}\n      - {receiver: pager}\n"+
+		"engine:\n  forecast:\n    targets:\n      - query: \"rate(x[5m]\"\n")
+	_, err := app.LoadConfig(app.Options{ConfigFile: dir + "/vigil.yaml"})
+	if err == nil {
+		t.Fatal("accepted")
+	}
+	for _, want := range []string{`notify.route.routes[0].matchers[0]`, "engine.forecast.targets[0].query"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not name %s", err, want)
+		}
+	}
+	writeFile(t, dir+"/vigil.yaml", "notify:\n  receivers:\n    - {name: hook, webhook: {url: \"http://127.0.0.1:1/\"}}\n  route:\n    receiver: hook\n    routes:\n      - {receiver: pager}\n")
+	if _, err := app.LoadConfig(app.Options{ConfigFile: dir + "/vigil.yaml"}); err == nil || !strings.Contains(err.Error(), `unknown receiver "pager"`) {
+		t.Fatalf("unknown receiver: %v", err)
+	}
+}
