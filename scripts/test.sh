@@ -2,7 +2,8 @@
 # test.sh runs every test of Vigil: go vet, then go test ./... with the real
 # external components the tests need. It installs them when they are missing
 # and it runs as root (Debian packages prometheus, prometheus-alertmanager,
-# postgresql, python3-statsmodels, python3-sklearn and chromium), and starts
+# postgresql, python3-statsmodels, python3-sklearn, chromium and nodejs when
+# node is missing), and starts
 # a throwaway PostgreSQL for the state-store tests. With CI=true a missing
 # component fails the tests that need it instead of skipping them.
 set -euo pipefail
@@ -22,8 +23,10 @@ compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || need+=(postgresql)
 /usr/bin/python3 -c 'import statsmodels' 2>/dev/null || need+=(python3-statsmodels)
 # The Isolation Forest benchmark's comparison runs scikit-learn.
 /usr/bin/python3 -c 'import sklearn' 2>/dev/null || need+=(python3-sklearn)
-# The UI's browser test drives headless Chromium.
+# The UI's browser test drives headless Chromium; its scripts are checked
+# with Node.
 [[ -x /usr/bin/chromium ]] || need+=(chromium)
+command -v node >/dev/null || need+=(nodejs)
 if ((${#need[@]} > 0)); then
 	if [[ "$(id -u)" -eq 0 ]] && command -v apt-get >/dev/null; then
 		log "installing Debian packages: ${need[*]}"
