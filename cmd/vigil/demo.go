@@ -86,7 +86,8 @@ func runDemo(ctx context.Context, o demoOptions, out, logs io.Writer) error {
 		return fmt.Errorf("demo: write the example pipelines: %w", err)
 	}
 	cfg := filepath.Join(dir, "vigil.yaml")
-	conf := fmt.Sprintf("# Written by vigil demo.\nstorage:\n  data_dir: %s\netl:\n  pipelines_dir: %s\n  demo_shop: true\n  metrics_interval: 15s\n",
+	conf := fmt.Sprintf("# Written by vigil demo.\nstorage:\n  data_dir: %s\netl:\n  pipelines_dir: %s\n  demo_shop: true\n  metrics_interval: 15s\n"+
+		"remediation:\n  policies:\n    - {name: retry-failed-runs, when: 'incident.kind == \"run_failure\"', action: retry_run, cooldown: 1m, max_per_hour: 20}\n",
 		filepath.Join(dir, "data"), pipes)
 	if err := os.WriteFile(cfg, []byte(conf), 0o600); err != nil {
 		return fmt.Errorf("demo: %w", err)

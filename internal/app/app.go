@@ -25,7 +25,9 @@ import (
 	"github.com/vigil-aiops/vigil/internal/config"
 	"github.com/vigil-aiops/vigil/internal/demo"
 	"github.com/vigil-aiops/vigil/internal/engine"
+	"github.com/vigil-aiops/vigil/internal/etl"
 	"github.com/vigil-aiops/vigil/internal/notify/routing"
+	"github.com/vigil-aiops/vigil/internal/remediate"
 	"github.com/vigil-aiops/vigil/internal/series"
 	"github.com/vigil-aiops/vigil/internal/state"
 )
@@ -103,6 +105,45 @@ func LoadConfig(opts Options) (config.Config, error) {
 	return cfg, nil
 }
 
+// automation compiles the remediation policies and gives the incident
+// manager's home what it needs to carry out their actions.
+func (a *App) automation(cfg config.Config) error {
+	rc := cfg.Remediation
+	if len(rc.Policies) == 0 {
+		return nil
+	}
+	ps, err := remediate.Compile(policySpecs(rc.Policies))
+	if err != nil {
+		return err
+	}
+	if a.runtime == nil {
+		return errors.New("remediation: the policies act on pipelines, and no etl.pipelines_dir is configured")
+	}
+	auto := remediate.New(ps)
+	auto.KillSwitch, auto.DryRun = rc.KillSwitch, rc.DryRun
+	a.incidents.auto = auto
+	ctrl := a.runtime.controller
+	a.incidents.retry = func(ctx context.Context, pipeline, who, why string) error {
+		runs, err := a.state.ETL().ListRuns(ctx, state.RunFilter{Pipeline: pipeline, States: []state.RunState{state.RunFailed}, Limit: 1})
+		if err != nil {
+			return err
+		}
+		if len(runs) == 0 {
+			return fmt.Errorf("no failed run of %s to retry", pipeline)
+		}
+		return ctrl.RetryRun(ctx, etl.Actor{Who: who, Why: why}, runs[0].ID)
+	}
+	return nil
+}
+
+func policySpecs(pcs []config.PolicyConfig) []remediate.PolicySpec {
+	out := make([]remediate.PolicySpec, len(pcs))
+	for i, p := range pcs {
+		out[i] = remediate.PolicySpec{Name: p.Name, When: p.When, Action: p.Action, Cooldown: p.Cooldown.Std(), MaxPerHour: p.MaxPerHour, DryRun: p.DryRun}
+	}
+	return out
+}
+
 // checkParts validates what the config package cannot, because it lies in
 // the components' own languages: the notification routing tree and the
 // forecast targets' PromQL. `vigil check-config` and New both run it.
@@ -118,6 +159,9 @@ func checkParts(cfg config.Config) error {
 		} else if _, err := routing.New(routeSpec(*r), names); err != nil {
 			errs = append(errs, fmt.Errorf("notify.%w", err))
 		}
+	}
+	if _, err := remediate.Compile(policySpecs(cfg.Remediation.Policies)); err != nil {
+		errs = append(errs, err)
 	}
 	if fc := cfg.Engine.Forecast; cfg.Engine.Enabled && fc.Enabled {
 		for i, t := range fc.Targets {
@@ -217,6 +261,9 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 			return 0
 		}
 		a.runtime.events.Subscribe(a.incidents.runEvent)
+	}
+	if err := a.automation(cfg); err != nil {
+		return nil, err
 	}
 	if a.incidents.an, err = newAnnouncer(ctx, cfg.Notify, a.state, a.logger.With("component", "notify"), a.reg); err != nil {
 		return nil, err

@@ -237,6 +237,10 @@ func TestLoadConfigChecksParts(t *testing.T) {
 			t.Errorf("error %q does not name %s", err, want)
 		}
 	}
+	writeFile(t, dir+"/vigil.yaml", "remediation:\n  policies:\n    - {name: p, when: 'incident.kind ==', action: retry_run}\n")
+	if _, err := app.LoadConfig(app.Options{ConfigFile: dir + "/vigil.yaml"}); err == nil || !strings.Contains(err.Error(), "remediation.policies[0] (p)") {
+		t.Fatalf("bad policy: %v", err)
+	}
 	writeFile(t, dir+"/vigil.yaml", "notify:\n  receivers:\n    - {name: hook, webhook: {url: \"http://127.0.0.1:1/\"}}\n  route:\n    receiver: hook\n    routes:\n      - {receiver: pager}\n")
 	if _, err := app.LoadConfig(app.Options{ConfigFile: dir + "/vigil.yaml"}); err == nil || !strings.Contains(err.Error(), `unknown receiver "pager"`) {
 		t.Fatalf("unknown receiver: %v", err)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
@@ -21,6 +22,7 @@ import (
 	"github.com/vigil-aiops/vigil/internal/incident/fleetgraph"
 	"github.com/vigil-aiops/vigil/internal/lineage"
 	"github.com/vigil-aiops/vigil/internal/rca"
+	"github.com/vigil-aiops/vigil/internal/remediate"
 	"github.com/vigil-aiops/vigil/internal/series"
 	"github.com/vigil-aiops/vigil/internal/signals"
 	"github.com/vigil-aiops/vigil/internal/state"
@@ -51,6 +53,12 @@ type incidents struct {
 	// deps is the fleet's dependency graph for root-cause ranking; nil
 	// without pipelines.
 	deps *rca.Graph
+	// auto decides automatic fixes, retry carries out retry_run, audit
+	// keeps the decisions; auto is nil without policies.
+	auto       *remediate.Automator
+	retry      func(ctx context.Context, pipeline, who, why string) error
+	audit      auditLog
+	autoMetric *prometheus.CounterVec
 	// hold, when set, holds or releases an engine series (see
 	// engine.Hold).
 	hold func(labels map[string]string, on bool)
@@ -90,7 +98,11 @@ func newIncidents(ctx context.Context, store *state.Store, rt *pipelineRuntime, 
 			Name: "vigil_incident_signals_dropped_total",
 			Help: "Signals not handed to the incident manager because its queue was full.",
 		})}
-	reg.MustRegister(in.dropped)
+	in.autoMetric = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "vigil_automation_actions_total",
+		Help: "Automation decisions by action and result: act, dry_run, blocked, then done or failed for those carried out.",
+	}, []string{"action", "result"})
+	reg.MustRegister(in.dropped, in.autoMetric)
 	return in, nil
 }
 
@@ -163,7 +175,9 @@ func (in *incidents) run(ctx context.Context) error {
 		case now := <-tick.C:
 			in.mu.Lock()
 			in.decided(ctx, in.m.Tick(now), false)
+			acts := in.automate(now)
 			in.mu.Unlock()
+			in.act(ctx, acts)
 		case now := <-wake.C:
 			in.mu.Lock()
 			in.flush(ctx, now)
@@ -224,6 +238,87 @@ func (in *incidents) holdSeries(ds []incident.Decision) {
 			}
 		}
 	}
+}
+
+// automate asks the automation policies about every open incident whose
+// primary alert fires, records every decision, and returns those to carry
+// out. The caller holds in.mu.
+func (in *incidents) automate(now time.Time) []remediate.Decision {
+	if in.auto == nil {
+		return nil
+	}
+	var acts []remediate.Decision
+	for _, inc := range in.m.Incidents() {
+		if inc.Resolved != nil || inc.MergedInto != "" {
+			continue
+		}
+		var p *incident.Alert
+		for _, a := range inc.Alerts {
+			if a.Fingerprint == inc.Primary {
+				p = a
+			}
+		}
+		if p == nil || !p.Firing {
+			continue
+		}
+		input := remediate.Input{ID: inc.ID, Kind: string(p.Kind), Severity: string(inc.Severity), Pipeline: p.Labels["pipeline"],
+			RootNode: inc.RootNode, Signals: inc.Signals}
+		ds, err := in.auto.Decide(now, input)
+		if err != nil {
+			in.logger.Warn("automation policy failed", "incident", inc.ID, "err", err)
+		}
+		for _, d := range ds {
+			in.audit.add(auditEntry{Decision: d})
+			in.autoMetric.WithLabelValues(d.Action, string(d.Outcome)).Inc()
+			if d.Outcome == remediate.Act {
+				acts = append(acts, d)
+			}
+		}
+	}
+	return acts
+}
+
+// act carries out the automation's actions, outside in.mu, and records
+// each result.
+func (in *incidents) act(ctx context.Context, acts []remediate.Decision) {
+	for _, d := range acts {
+		e := auditEntry{Decision: d, Result: "done"}
+		if err := in.retry(ctx, d.Target, "automation:"+d.Policy, d.Reason); err != nil {
+			e.Result = "failed: " + err.Error()
+			in.autoMetric.WithLabelValues(d.Action, "failed").Inc()
+		} else {
+			in.autoMetric.WithLabelValues(d.Action, "done").Inc()
+		}
+		in.audit.add(e)
+	}
+}
+
+// auditEntry is a decision of the automation, and the result of carrying
+// it out when it was.
+type auditEntry struct {
+	remediate.Decision
+	Result string `json:"result,omitempty"`
+}
+
+// auditLog keeps the latest automation decisions for the API.
+type auditLog struct {
+	mu      sync.Mutex
+	entries []auditEntry
+}
+
+func (l *auditLog) add(e auditEntry) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.entries = append(l.entries, e)
+	if len(l.entries) > 1000 {
+		l.entries = slices.Delete(l.entries, 0, len(l.entries)-1000)
+	}
+}
+
+func (l *auditLog) list() []auditEntry {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Clone(l.entries)
 }
 
 // incidentView is an incident with its likely causes.
@@ -387,6 +482,9 @@ func (in *incidents) routes() []api.Route {
 	}
 	return []api.Route{
 		{Pattern: "GET /api/v1/incidents", Name: "incidents", Role: config.RoleViewer, Handler: http.HandlerFunc(read)},
+		{Pattern: "GET /api/v1/automation", Name: "automation", Role: config.RoleViewer, Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			writeAPIJSON(w, http.StatusOK, in.audit.list())
+		})},
 		{Pattern: "GET /api/v1/incidents/{id}", Name: "incident", Role: config.RoleViewer, Handler: http.HandlerFunc(read)},
 		{Pattern: "POST /api/v1/incidents/{id}/acknowledge", Name: "incident_ack", Role: config.RoleOperator,
 			Handler: action(func(id, by string, b actionBody, at time.Time) ([]incident.Decision, error) {

@@ -34,6 +34,7 @@ type Config struct {
 	ETL           ETL            `yaml:"etl"`
 	Engine        Engine         `yaml:"engine"`
 	Notify        Notify         `yaml:"notify"`
+	Remediation   Remediation    `yaml:"remediation"`
 	ScrapeConfigs []ScrapeConfig `yaml:"scrape_configs"`
 	// RuleFiles are globs of Prometheus rule files (alerting and recording
 	// rules), relative to the working directory; reloaded with the config.
@@ -60,6 +61,28 @@ type Notify struct {
 	// Alertmanager receivers, which resolve alerts they have not heard of
 	// for their resolve_timeout (5m by default); it must be shorter.
 	AlertmanagerResend Duration `yaml:"alertmanager_resend"`
+}
+
+// Remediation configures automatic fixes: policies map incidents (a CEL
+// condition over incident.kind, .severity, .pipeline, .root_node,
+// .signals, .id) to an action, under guardrails.
+type Remediation struct {
+	// KillSwitch stops every action; DryRun records what would be done.
+	KillSwitch bool           `yaml:"kill_switch"`
+	DryRun     bool           `yaml:"dry_run"`
+	Policies   []PolicyConfig `yaml:"policies"`
+}
+
+// PolicyConfig is one automation policy.
+type PolicyConfig struct {
+	Name string `yaml:"name"`
+	When string `yaml:"when"`
+	// Action is retry_run: run the failed tasks of the pipeline's latest
+	// failed run again.
+	Action     string   `yaml:"action"`
+	Cooldown   Duration `yaml:"cooldown"`
+	MaxPerHour int      `yaml:"max_per_hour"`
+	DryRun     bool     `yaml:"dry_run"`
 }
 
 // Route is one node of the routing tree. Matchers use Alertmanager's

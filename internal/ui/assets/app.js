@@ -105,7 +105,8 @@ async function incidents() {
 }
 
 async function incidentPage(id) {
-  const inc = await api("/api/v1/incidents/" + encodeURIComponent(id));
+  const [inc, auto] = await Promise.all([api("/api/v1/incidents/" + encodeURIComponent(id)), api("/api/v1/automation").catch(() => [])]);
+  const actions = (auto || []).filter((d) => d.incident === id);
   const why = el("input", { id: "reason", size: 40, "aria-label": "Reason", placeholder: "Reason (required)" });
   const act = (verb, extra = {}) => async () => {
     const reason = why.value.trim();
@@ -146,7 +147,8 @@ async function incidentPage(id) {
         el("tr", {}, el("td", {}, when(a.first_at)), el("td", {}, when(a.last_at)), el("td", {}, a.kind), el("td", {}, a.source),
           el("td", {}, a.subject), el("td", {}, a.role), el("td", {}, a.firing ? "yes" : "cleared"), el("td", {}, a.count),
           el("td", {}, a.evidence || "")))),
-    el("p", { class: "muted" }, "Automated actions and approvals appear here once remediation is enabled (not built yet)."),
+    el("h2", {}, "Automation"),
+    actions.length ? automationTable(actions) : el("p", { class: "muted" }, "No automation policy has matched this incident. (Approvals are not built yet.)"),
   ];
 }
 
@@ -272,9 +274,16 @@ async function seriesPage() {
 
 const labelsText = (m) => `${m.__name__ || ""}{${Object.entries(m).filter(([k]) => k !== "__name__").map(([k, v]) => `${k}="${v}"`).join(", ")}}`;
 
+function automationTable(ds) {
+  return table(["At", "Policy", "Action", "Target", "Outcome", "Guardrail", "Reason", "Result"], ds.slice().reverse().map((d) =>
+    el("tr", {}, el("td", {}, when(d.at)), el("td", {}, d.policy), el("td", {}, d.action), el("td", {}, d.target),
+      el("td", {}, d.outcome), el("td", {}, d.guardrail || ""), el("td", {}, d.reason), el("td", {}, d.result || ""))));
+}
+
 async function controls() {
-  const cs = await api("/api/v1/controls?limit=200");
-  return [el("h2", {}, "Audit log"), el("p", { class: "muted" }, "Control actions on the runtime, by whom and why; automated remediation will be recorded here too."),
+  const [cs, auto] = await Promise.all([api("/api/v1/controls?limit=200"), api("/api/v1/automation").catch(() => [])]);
+  return [el("h2", {}, "Automation decisions"), automationTable((auto || []).slice(-200)),
+    el("h2", {}, "Audit log"), el("p", { class: "muted" }, "Control actions on the runtime, by whom and why; the automation's are under automation:<policy>."),
     table(["At", "Action", "Target", "By", "Reason", "Parameters"], (cs || []).slice().reverse().map((c) =>
       el("tr", {}, el("td", {}, when(field(c, "At", "at"))), el("td", {}, field(c, "Action", "action")), el("td", {}, field(c, "Target", "target")),
         el("td", {}, field(c, "Actor", "By", "by")), el("td", {}, field(c, "Reason", "reason")), el("td", {}, field(c, "Params", "params") || ""))))];
