@@ -14,8 +14,9 @@ import (
 
 // TestDemo runs `vigil demo` with the shop's API going down at once: the
 // UI is served, the orders pipeline fails after its retries and opens an
-// incident, which clears once the API is back. It takes a minute and a
-// half: the example's retries wait 10, 20 and 40 seconds.
+// incident, which clears once the API is back. It takes two minutes and
+// more: the example's retries wait 10, 20 and 40 seconds, and the outage
+// lasts two minutes so that they fail inside it even on a loaded machine.
 func TestDemo(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the demo for a minute and a half")
@@ -31,7 +32,7 @@ func TestDemo(t *testing.T) {
 	out := &syncWriter{}
 	go func() {
 		done <- runDemo(ctx, demoOptions{listen: addr, dataDir: t.TempDir(), tick: 2 * time.Second,
-			firstFault: 0, faultEvery: time.Hour, faultFor: 80 * time.Second}, out, io.Discard)
+			firstFault: 0, faultEvery: time.Hour, faultFor: 2 * time.Minute}, out, io.Discard)
 	}()
 	defer func() {
 		cancel()
@@ -70,9 +71,11 @@ func TestDemo(t *testing.T) {
 		}
 		return seen, firing
 	}
-	deadline := time.Now().Add(150 * time.Second)
+	deadline := time.Now().Add(4 * time.Minute)
 	for {
-		if seen, firing := ordersFailure(); seen && firing {
+		// The failure comes some 70 s in, after the retries; under load it
+		// may have cleared by the next look, which is fine: it was seen.
+		if seen, _ := ordersFailure(); seen {
 			break
 		}
 		if time.Now().After(deadline) {

@@ -114,7 +114,8 @@ func TestKill9NotificationsExactlyOnce(t *testing.T) {
 	h.mu.Unlock()
 
 	startChild(t, data, dir+"/vigil.yaml")
-	deadline = time.Now().Add(60 * time.Second)
+	// The retries before the kill left backoffs of up to a minute or two.
+	deadline = time.Now().Add(3 * time.Minute)
 	for {
 		seen, accepted := h.counts()
 		if len(accepted) >= 10 {

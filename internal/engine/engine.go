@@ -122,7 +122,9 @@ type Engine struct {
 	holds  map[uint64]bool
 	nholds atomic.Int64
 	work   sync.Pool // Of *work.
-	m      metrics
+	// writeMu serialises the engine's commits of derived series.
+	writeMu sync.Mutex
+	m       metrics
 }
 
 type stripe struct {
@@ -254,7 +256,13 @@ func (e *Engine) Observe(batch []series.Sample) {
 	// The scores of the whole batch are stored in one commit: a commit per
 	// stripe would cost a WAL write each.
 	if e.opts.Writer != nil && len(w.points) > 0 {
+		// One engine commit at a time: the fan-out's shards would
+		// otherwise commit derived series side by side, and the TSDB's
+		// head-chunk writer has been seen to trip over concurrent cuts
+		// (prometheus/prometheus#10291) in the tests.
+		e.writeMu.Lock()
 		e.opts.Writer.WriteBatch(w.points)
+		e.writeMu.Unlock()
 		// The references are only read and written by the fan-out shard
 		// that owns the series, which is this goroutine.
 		for i, o := range w.owners {

@@ -155,7 +155,9 @@ func (e *Engine) ObserveTask(tr TaskRun) {
 		st.groupAlert = res.Alert
 	}
 	if e.opts.Writer != nil {
+		e.writeMu.Lock()
 		e.opts.Writer.WriteBatch(r.points)
+		e.writeMu.Unlock()
 	}
 	e.emit(signals)
 }
