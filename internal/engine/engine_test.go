@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"go.uber.org/goleak"
 
 	"github.com/vigil-aiops/vigil/internal/series"
@@ -67,7 +68,6 @@ func TestEngineFindsASpikeAndWritesScores(t *testing.T) {
 	s := openStore(t, reg)
 	sk := &sink{}
 	e := New(Options{Writer: s.NewSelfWriter("engine", reg), Signals: sk, MaxSeries: 100, IdleAfter: time.Hour, Registerer: reg})
-	inputReg := prometheus.NewRegistry()
 	s.Subscribe(e)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
@@ -83,7 +83,18 @@ func TestEngineFindsASpikeAndWritesScores(t *testing.T) {
 		values[i] = 1000 + 400*math.Sin(hour/24*2*math.Pi) + r.NormFloat64()*20
 	}
 	values[spike] *= 4
-	write(s, inputReg, start, "orders", values)
+	// A day at a time, letting the engine catch up in between: the test's
+	// writer and the engine's write-back then do not commit side by side,
+	// which the TSDB's head-chunk writer does not always survive when most
+	// appends are out of order (prometheus/prometheus#10291).
+	day := 24 * 60
+	for from := 0; from < n; from += day {
+		to := min(from+day, n)
+		write(s, prometheus.NewRegistry(), start.Add(time.Duration(from)*time.Minute), "orders", values[from:to])
+		for deadline := time.Now().Add(30 * time.Second); testutil.ToFloat64(e.m.samples) < float64(to) && time.Now().Before(deadline); {
+			time.Sleep(time.Millisecond)
+		}
+	}
 	cancel()
 	<-done
 
