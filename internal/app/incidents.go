@@ -102,6 +102,10 @@ func newIncidents(ctx context.Context, store *state.Store, rt *pipelineRuntime, 
 		Name: "vigil_automation_actions_total",
 		Help: "Automation decisions by action and result: act, dry_run, blocked, then done or failed for those carried out.",
 	}, []string{"action", "result"})
+	// Known series start at zero, so that rates and dashboards have them.
+	for _, r := range []string{"act", "dry_run", "blocked", "done", "failed"} {
+		in.autoMetric.WithLabelValues(remediate.ActionRetryRun, r)
+	}
 	reg.MustRegister(in.dropped, in.autoMetric)
 	return in, nil
 }
