@@ -12,10 +12,13 @@
 // The Ensemble is Vigil's detector. Robust baselines (a fast local level
 // and a slow level with an automatically chosen daily, weekly or no
 // seasonal profile), a streaming peaks-over-threshold model of the values,
-// a record detector and a CUSUM change-point detector each give evidence;
-// the evidence is calibrated into tail probabilities learned from each
-// series' own history, combined, and turned into a score with a noise floor
-// and hysteresis. Its state is a fixed-size value of under 4 KiB per series.
+// a record detector (a value beyond every value seen, or a baseline error
+// larger than every error before it, the more so the farther beyond) and
+// a CUSUM change-point detector each give evidence; the evidence is
+// calibrated into tail probabilities learned from each series' own
+// history, combined, and turned into a score with a noise floor, damping of
+// repeated evidence about one event and hysteresis. Its state is a
+// fixed-size value of under 4 KiB per series.
 //
 // IsolationForest scores rows of several related series at once (all the
 // metrics of one pipeline or agent) and explains which features isolated

@@ -3,9 +3,8 @@ package detect
 import "math"
 
 // numEvidence is the number of tail probabilities the score takes the
-// smallest of: the fast and the slow level errors, the value tails and the
-// record.
-const numEvidence = 4
+// smallest of: the level errors, the value tails and the record.
+const numEvidence = 3
 
 // changeSuspect is the CUSUM statistic from which a run may be a change: the
 // calibration is saved then, so that it can be restored if the change is
@@ -19,7 +18,7 @@ const changeSuspect = 5
 const maxValue = 1e100
 
 // lnEvidence is ln numEvidence.
-const lnEvidence = 1.3862943611198906
+const lnEvidence = 1.0986122886681098
 
 // logAlert is ln of the tail probability at which a sample's score reaches
 // AlertThreshold, for one piece of evidence after the Bonferroni correction.
@@ -30,10 +29,19 @@ const logAlert = -scoreDecades*AlertThreshold*math.Ln10 - lnEvidence
 //
 //   - Level: the error of a fast local level and of a slow level with the
 //     seasonal profile (daily, weekly or none) that has forecast the series
-//     best, each measured in robust standard deviations.
+//     best, each measured in robust standard deviations. With a seasonal
+//     profile in use the slow model alone judges the level, since the fast
+//     level mistakes the cycle for anomalies; without one an error must be
+//     unusual for both levels, so that neither a local jitter the slow
+//     level smooths over nor a slow drift the fast level follows raises
+//     the alarm on its own.
 //   - Extreme: how far the value lies in the upper or lower tail of the
 //     values seen, a streaming peaks-over-threshold model (SPOT).
-//   - Novel: whether the value lies outside every value seen.
+//   - Novel: whether the value lies outside every value seen, or the slow
+//     baseline's error is larger than every error it has made, and how far:
+//     a record has tail probability n^-(1+2r) after n samples, r being its
+//     distance beyond the range relative to the distance from the level (to
+//     the largest error, for an error).
 //   - Change: a CUSUM on the errors of the slow baseline, which confirms
 //     lasting shifts.
 //
@@ -41,10 +49,11 @@ const logAlert = -scoreDecades*AlertThreshold*math.Ln10 - lnEvidence
 // history, and the smallest of them, corrected for their number
 // (Bonferroni), is the calibrated anomaly probability; the score is
 // -log10(p)/10. A last stage damps evidence about an anomaly already
-// reported and keeps the alert state with hysteresis. Samples that score
-// as anomalies are not learned by the levels, so an outage does not become
-// the new normal; a shift that persists until the CUSUM confirms it is
-// accepted as the new baseline at once and reported as drift.
+// reported, unless it is at least twice as strong, and keeps the alert
+// state with hysteresis. Samples that score as anomalies are not learned
+// by the levels, so an outage does not become the new normal; a shift that
+// persists until the CUSUM confirms it is accepted as the new baseline at
+// once and reported as drift.
 //
 // An Ensemble is a fixed-size value without pointers (about 3 KiB), so
 // copying it copies its state. Create one with NewEnsemble.
@@ -63,6 +72,7 @@ type Ensemble struct {
 	tails     [numModels]tail // calibration of each model's errors
 	high, low valueTail       // the tails of the values and of their negation
 	rec       record
+	errMax    [numModels]float64 // each model's largest absolute error, decaying
 	alert     alerter
 
 	change  cusum
@@ -165,11 +175,19 @@ func (d *Ensemble) Observe(s Sample) Result {
 		y[i] = logScore(math.Abs(errs[i] / sigma[i]))
 	}
 	zs := errs[slow] / sigma[slow]
-	lLevel := min(d.tails[modelFast].logP(y[modelFast]), d.tails[slow].logP(y[slow]))
+	// The level evidence: the seasonal model's alone, or, without a season,
+	// the weaker of the fast and the slow level's (see Ensemble).
+	lLevel := d.tails[slow].logP(y[slow])
+	if slow == modelFlat {
+		lLevel = max(lLevel, d.tails[modelFast].logP(y[modelFast]))
+	}
 	var lExtreme, lNovel float64
 	if !warm {
 		lExtreme = min(d.high.logP(x, fl), d.low.logP(-x, fl))
-		lNovel = d.rec.logP(x, d.n, d.lnMemory)
+		lNovel = d.rec.logP(x, d.base.models[modelFlat].value, d.n, d.lnMemory)
+		if f.ready[slow] {
+			lNovel = min(lNovel, errorRecordLogP(errs[slow], d.errMax[slow], d.n, d.lnMemory))
+		}
 	}
 	change := d.change
 	change.update(zs, d.cfg.ScaleRate)
@@ -209,6 +227,11 @@ func (d *Ensemble) Observe(s Sample) Result {
 		d.low.learn(-x, d.cfg.ValueStep, d.cfg.ExcessRate, fl)
 	}
 	d.rec.learn(x, d.base.models[modelFlat].value, d.rangeDecay)
+	for i, e := range errs {
+		if f.ready[i] {
+			d.errMax[i] = max(math.Abs(e), d.errMax[i]*d.rangeDecay)
+		}
+	}
 	switch {
 	case change.run == 0:
 		d.suspect = false

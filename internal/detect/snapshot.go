@@ -18,11 +18,14 @@ import (
 //
 // A seasonal profile is stored as a kind byte (0 before the first sample,
 // 1 once the profile exists) followed by the bits of the bins in use, so a
-// snapshot of a series that has seen samples is about 3.1 KiB, of which
+// snapshot of a series that has seen samples is about 3.2 KiB, of which
 // 2.4 KiB are the daily and weekly profiles.
 const (
-	snapshotTag     = 0xe5 // Ensemble
-	snapshotVersion = 1
+	snapshotTag = 0xe5 // Ensemble
+	// snapshotVersion is 2 since the Ensemble keeps its models' largest
+	// errors; version 1 snapshots are rejected, and the engine starts such
+	// series afresh.
+	snapshotVersion = 2
 	// snapshotMaxSize bounds the length of a valid snapshot; it is well
 	// above the largest one and only guards the decoder.
 	snapshotMaxSize = 8 << 10
@@ -61,6 +64,9 @@ func (d *Ensemble) AppendBinary(b []byte) ([]byte, error) {
 	b = appendValueTail(b, &d.low)
 	b = appendF64(b, d.rec.hi)
 	b = appendF64(b, d.rec.lo)
+	for _, m := range d.errMax {
+		b = appendF64(b, m)
+	}
 	b = appendF64(b, d.alert.peak)
 	b = appendBool(b, d.alert.on)
 	b = binary.AppendUvarint(b, uint64(d.alert.quiet))
@@ -139,6 +145,11 @@ func (d *Ensemble) UnmarshalBinary(data []byte) error {
 	r.valueTail(&e.low)
 	e.rec.hi = r.f64("record high")
 	e.rec.lo = r.f64("record low")
+	for i := range e.errMax {
+		if e.errMax[i] = r.f64("largest error"); r.err == nil && e.errMax[i] < 0 {
+			r.fail("largest error is %v", e.errMax[i])
+		}
+	}
 	e.alert.peak = r.f64("alert peak")
 	e.alert.on = r.bool("alert on")
 	e.alert.quiet = r.int("alert quiet")

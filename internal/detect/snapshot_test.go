@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -253,6 +254,14 @@ func TestEnsembleSnapshotRejectsBadData(t *testing.T) {
 	b = bytes.Clone(good)
 	b[1] = snapshotVersion + 1
 	check("another version", resum(b))
+	// Version 1 had no largest errors: the engine starts such series
+	// afresh.
+	b = bytes.Clone(good)
+	b[1] = 1
+	check("version 1", resum(b))
+	if err := d.UnmarshalBinary(resum(b)); err == nil || !strings.Contains(err.Error(), "version 1, this build reads version 2") {
+		t.Errorf("version 1: error %v, want one that names both versions", err)
+	}
 
 	if err := d.UnmarshalBinary(good); err != nil {
 		t.Fatalf("the good snapshot: %v", err)

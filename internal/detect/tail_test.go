@@ -100,18 +100,30 @@ func TestValueTail(t *testing.T) {
 }
 
 func TestRecord(t *testing.T) {
+	// Level 5: the ends of the range are 5 away from it.
 	r := record{hi: 10, lo: 0}
+	lnN := math.Log(100)
 	for _, c := range []struct {
 		x    float64
 		want float64
-	}{{5, 0}, {10.4, 0}, {10.6, -math.Log(100)}, {-0.6, -math.Log(100)}, {-0.4, 0}} {
-		if got := r.logP(c.x, 100, 50); got != c.want && !(c.want != 0 && math.Abs(got-c.want) < 1e-12) {
+	}{
+		{5, 0}, {10.4, 0}, {-0.4, 0},
+		{10.6, -(1 + 2*0.6/5) * lnN}, {-0.6, -(1 + 2*0.6/5) * lnN},
+		// Twice the distance from the level: much rarer than a record.
+		{15, -3 * lnN},
+	} {
+		if got := r.logP(c.x, 5, 100, 50); got != c.want && !(c.want != 0 && math.Abs(got-c.want) < 1e-12) {
 			t.Errorf("logP(%v) = %v, want %v", c.x, got, c.want)
 		}
 	}
 	// The memory caps n.
-	if got := r.logP(20, 1000000, math.Log(500)); math.Abs(got+math.Log(500)) > 1e-12 {
+	if got := r.logP(10.6, 5, 1000000, math.Log(500)); math.Abs(got+(1+2*0.6/5)*math.Log(500)) > 1e-12 {
 		t.Errorf("capped: %v", got)
+	}
+	// A level at the end of the range measures the excess against the
+	// tolerance instead.
+	if got := r.logP(11, 10, 100, 50); math.Abs(got+(1+2*1/0.5)*lnN) > 1e-12 {
+		t.Errorf("level at the high end: %v", got)
 	}
 	// The range decays towards the level and widens to new values.
 	r.learn(5, 5, 0.5)
@@ -123,8 +135,22 @@ func TestRecord(t *testing.T) {
 		t.Errorf("after a new high: %+v", r)
 	}
 	flat := record{hi: 3, lo: 3}
-	if flat.logP(4, 10, 10) != 0 {
+	if flat.logP(4, 3, 10, 10) != 0 {
 		t.Error("a record on a range of width 0 (no tolerance to measure)")
+	}
+}
+
+func TestErrorRecord(t *testing.T) {
+	lnN := math.Log(100)
+	for _, c := range []struct {
+		e, top, want float64
+	}{
+		{0, 2, 0}, {2, 2, 0}, {-2.09, 2, 0}, {2, 0, 0},
+		{2.2, 2, -(1 + 2*0.1) * lnN}, {-4, 2, -3 * lnN},
+	} {
+		if got := errorRecordLogP(c.e, c.top, 100, 50); math.Abs(got-c.want) > 1e-12 {
+			t.Errorf("errorRecordLogP(%v, %v) = %v, want %v", c.e, c.top, got, c.want)
+		}
 	}
 }
 
