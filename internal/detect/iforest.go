@@ -449,13 +449,22 @@ func (f *IsolationForest) Explain(row []float64) ([]FeatureContribution, error) 
 			i = next
 		}
 	}
-	out := make([]FeatureContribution, f.dims)
+	for j := range depth {
+		depth[j] /= float64(len(f.roots))
+	}
+	return contributions(depth), nil
+}
+
+// contributions turns each feature's credit into FeatureContributions:
+// its share of the positive credits, the most telling first (ties in
+// feature order).
+func contributions(credit []float64) []FeatureContribution {
+	out := make([]FeatureContribution, len(credit))
 	var pos float64
-	for j, d := range depth {
-		d /= float64(len(f.roots))
-		out[j] = FeatureContribution{Feature: j, Depth: d}
-		if d > 0 {
-			pos += d
+	for j, c := range credit {
+		out[j] = FeatureContribution{Feature: j, Depth: c}
+		if c > 0 {
+			pos += c
 		}
 	}
 	for j := range out {
@@ -472,7 +481,7 @@ func (f *IsolationForest) Explain(row []float64) ([]FeatureContribution, error) 
 		}
 		return 0
 	})
-	return out, nil
+	return out
 }
 
 // averagePathLength is c(n), the average path length of an unsuccessful

@@ -332,27 +332,5 @@ func (g *GroupDetector) Explain(row []float64, by string) ([]FeatureContribution
 	}
 	contrib := make([]float64, len(row))
 	g.distance(row, contrib)
-	out := make([]FeatureContribution, len(row))
-	var pos float64
-	for j, c := range contrib {
-		out[j] = FeatureContribution{Feature: j, Depth: c}
-		if c > 0 {
-			pos += c
-		}
-	}
-	for j := range out {
-		if out[j].Depth > 0 {
-			out[j].Share = out[j].Depth / pos
-		}
-	}
-	slices.SortStableFunc(out, func(a, b FeatureContribution) int {
-		switch {
-		case a.Depth > b.Depth:
-			return -1
-		case a.Depth < b.Depth:
-			return 1
-		}
-		return 0
-	})
-	return out, nil
+	return contributions(contrib), nil
 }
